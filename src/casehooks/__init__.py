@@ -1,0 +1,63 @@
+"""casehooks: receive, verify, store and send the case platform's webhooks, with PHI kept safe."""
+
+from casehooks.errors import (
+    CasehooksError,
+    ConfigurationError,
+    ContentError,
+    CryptoError,
+    NotFound,
+    PayloadTooLarge,
+    SchemaError,
+    SignatureError,
+    StoreUnavailable,
+)
+from casehooks.events import (
+    Activity,
+    ActivityType,
+    Attachment,
+    Case,
+    CaseAttachmentAdded,
+    CaseCommentAdded,
+    CaseEvent,
+    CaseStatus,
+    Comment,
+    Content,
+    Deviation,
+    DeviationKind,
+    Event,
+    parse_event,
+)
+from casehooks.signing import Authenticator, StaticHeader, sign, verify
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Activity",
+    "ActivityType",
+    "Attachment",
+    "Authenticator",
+    "Case",
+    "CaseAttachmentAdded",
+    "CaseCommentAdded",
+    "CaseEvent",
+    "CaseStatus",
+    "CasehooksError",
+    "Comment",
+    "ConfigurationError",
+    "Content",
+    "ContentError",
+    "CryptoError",
+    "Deviation",
+    "DeviationKind",
+    "Event",
+    "NotFound",
+    "PayloadTooLarge",
+    "SchemaError",
+    "SignatureError",
+    "StaticHeader",
+    "StoreUnavailable",
+    "__version__",
+    "parse_event",
+    "sign",
+    "verify",
+]

@@ -1,0 +1,20 @@
+"""The ``casehooks`` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from casehooks.cli import schema
+
+app = typer.Typer(
+    name="casehooks",
+    help="Receive, verify, store and send the case platform's webhooks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+schema.register(app)
+
+
+def main() -> None:
+    app()

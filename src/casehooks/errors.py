@@ -1,0 +1,78 @@
+"""The exceptions casehooks raises.
+
+    CasehooksError
+    ├── SchemaError(path, reason)      the body is not a readable event
+    ├── ContentError(reason)           attachment content cannot be decoded
+    ├── SignatureError(reason)         the request is not authenticated
+    ├── PayloadTooLarge(limit)         the body is over the configured size limit
+    ├── StoreUnavailable               the database or blob store cannot commit now; retry later
+    ├── NotFound(kind, key)            no such event, case, attachment, job ...
+    ├── CryptoError(reason)            a ciphertext does not decrypt (wrong key, tampered, truncated)
+    └── ConfigurationError             the settings do not make sense
+
+Messages never carry payload values: they name paths, ids and reasons, so that they are safe to log.
+"""
+
+from __future__ import annotations
+
+
+class CasehooksError(Exception):
+    """Base of every error casehooks raises on purpose."""
+
+
+class SchemaError(CasehooksError):
+    """The body cannot be read as an event; ``path`` is where (``$`` is the whole body)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        self.path = path
+        self.reason = reason
+        super().__init__(f"{path}: {reason}")
+
+
+class ContentError(CasehooksError):
+    """Attachment content that cannot be decoded (not base64, or a URL where bytes were expected)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class SignatureError(CasehooksError):
+    """The request did not prove it came from the platform; ``reason`` is one of a few fixed words."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class PayloadTooLarge(CasehooksError):
+    """The body is larger than ``limit`` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        super().__init__(f"body larger than {limit} bytes")
+
+
+class StoreUnavailable(CasehooksError):
+    """The store could not commit; nothing was acknowledged and the caller should retry."""
+
+
+class NotFound(CasehooksError):
+    """No ``kind`` with ``key`` exists."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        self.kind = kind
+        self.key = key
+        super().__init__(f"no {kind} {key}")
+
+
+class CryptoError(CasehooksError):
+    """A ciphertext could not be opened: wrong or unknown key, tampered or truncated data."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+class ConfigurationError(CasehooksError):
+    """The settings are inconsistent or incomplete."""

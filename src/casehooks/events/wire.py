@@ -1,0 +1,83 @@
+"""Write JSON exactly as JavaScript's ``JSON.stringify`` does, since that is the text the platform signs."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+from casehooks.errors import SchemaError
+
+_escape = json.encoder.encode_basestring
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def js_number(value: float) -> str:
+    """Format a number as JavaScript's ``Number.prototype.toString`` does."""
+    if not math.isfinite(value):
+        return "null"  # JSON.stringify writes NaN and Infinity as null
+    if value == int(value) and abs(value) < 1e21:
+        return str(int(value))
+    digits, _, exponent = repr(abs(value)).partition("e")
+    sign = "-" if value < 0 else ""
+    if not exponent:
+        return sign + digits
+    mantissa = digits.replace(".", "")
+    point = int(exponent) + (digits.index(".") if "." in digits else len(digits))
+    if 0 < point <= 21:
+        whole, frac = mantissa[:point].ljust(point, "0"), mantissa[point:]
+        return sign + whole + ("." + frac if frac else "")
+    if -6 < point <= 0:
+        return sign + "0." + "0" * -point + mantissa
+    shown = mantissa[0] + ("." + mantissa[1:] if len(mantissa) > 1 else "")
+    return f"{sign}{shown}e{'+' if point - 1 >= 0 else '-'}{abs(point - 1)}"
+
+
+def _string(value: str) -> str:
+    text: str = _escape(value)
+    if _LONE_SURROGATE.search(text):
+        text = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return text
+
+
+def _write(value: Any, out: list[str]) -> None:
+    if isinstance(value, str):
+        out.append(_string(value))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(str(value))
+    elif isinstance(value, float):
+        out.append(js_number(value))
+    elif isinstance(value, dict):
+        out.append("{")
+        first = True
+        for key, item in value.items():
+            if not first:
+                out.append(",")
+            first = False
+            out.append(_string(str(key)))
+            out.append(":")
+            _write(item, out)
+        out.append("}")
+    elif isinstance(value, list | tuple):
+        out.append("[")
+        for index, item in enumerate(value):
+            if index:
+                out.append(",")
+            _write(item, out)
+        out.append("]")
+    else:
+        raise SchemaError("$", f"cannot write a {type(value).__name__} as JSON")
+
+
+def stringify(value: Any) -> bytes:
+    """The UTF-8 bytes of ``JSON.stringify(value)``: compact, non-ASCII as is, JavaScript's escapes and numbers."""
+    out: list[str] = []
+    _write(value, out)
+    return "".join(out).encode("utf-8")
