@@ -1,0 +1,52 @@
+"""One settings object, read from ``CASEHOOKS_*`` environment variables (or flags), built once at the edge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """Every knob of casehooks. The defaults run the embedded mode: SQLite and a folder under ``data_dir``."""
+
+    model_config = SettingsConfigDict(env_prefix="CASEHOOKS_", extra="ignore", frozen=True)
+
+    data_dir: Path = Path("casehooks-data")
+    database_url: str | None = None
+    blob_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    auth_header_name: str | None = None
+    auth_header_value: SecretStr | None = None
+    master_key: SecretStr | None = None
+    max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
+    quarantine_body_cap_bytes: int = Field(default=1024 * 1024 * 1024, ge=0)
+    handler_max_attempts: int = Field(default=8, ge=1)
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    log_level: str = "info"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL; by default a SQLite file in the data folder."""
+        return self.database_url or f"sqlite:///{(self.data_dir / 'casehooks.db').resolve()}"
+
+    @property
+    def resolved_blob_url(self) -> str:
+        """The blob store URL; by default a ``blobs`` folder in the data folder."""
+        return self.blob_url or (self.data_dir / "blobs").resolve().as_uri()
+
+    @property
+    def webhook_secrets(self) -> tuple[str, ...]:
+        """The active signing secrets, comma-separated in the environment (several during a rotation)."""
+        if self.webhook_secret is None:
+            return ()
+        return tuple(part.strip() for part in self.webhook_secret.get_secret_value().split(",") if part.strip())
