@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
     quarantine_body_cap_bytes: int = Field(default=1024 * 1024 * 1024, ge=0)
     handler_max_attempts: int = Field(default=8, ge=1)
+    handler_retry_base_seconds: float = Field(default=2.0, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     log_level: str = "info"
