@@ -42,7 +42,7 @@ def test_seed_examples_are_accepted_and_stored(server: Server) -> None:
     listed = cli_json(server, "events", "list")
     assert isinstance(listed, list)
     assert {item["event_type"] for item in listed} == {"ADD_CASE_COMMENT", "ADD_CASE_ATTACHMENT"}
-    case = cli_json(server, "cases", "show", "ADA-C1HM17")
+    case = cli_json(server, "cases", "show", "ADA-C1HM17", "--reveal")
     assert isinstance(case, dict)
     kinds = sorted(item["kind"] for item in case["timeline"])
     assert kinds == ["activity", "attachment", "comment"]
@@ -188,3 +188,32 @@ def test_health_readiness_and_metrics(server: Server) -> None:
     assert 'casehooks_requests_refused_total{reason="auth_missing"} 1.0' in metrics
     assert "casehooks_ingest_seconds_bucket" in metrics
     assert 'casehooks_jobs{state="queued"}' in metrics or 'casehooks_jobs{state="succeeded"}' in metrics
+
+
+def test_case_listing_hides_phi_and_restricted_items_unless_asked(server: Server) -> None:
+    event = comment_event(text="internal note")
+    event["payload"]["comment"]["isRestricted"] = True
+    post(server, *signed(event, SECRET))
+    hidden = cli_json(server, "cases", "show", "ADA-C1HM17")
+    assert isinstance(hidden, dict)
+    assert "title" not in hidden
+    assert hidden["submitter"] == {"id": "WzvygANWTEcfsLlDW1K22WWS7dY2", "role": "USER"}
+    assert [item for item in hidden["timeline"] if item["kind"] == "comment"] == []
+    shown = cli_json(server, "cases", "show", "ADA-C1HM17", "--reveal", "--restricted")
+    assert isinstance(shown, dict)
+    assert [item["text"] for item in shown["timeline"] if item["kind"] == "comment"] == ["internal note"]
+    assert shown["submitter"]["lastName"] == "Parikh-2"
+
+
+def test_restricted_attachment_is_exported_only_when_asked(server: Server, tmp_path: Path) -> None:
+    event = attachment_event(b"internal scan")
+    event["payload"]["attachment"]["isRestricted"] = True
+    post(server, *signed(event, SECRET))
+    out = tmp_path / "f.bin"
+    attachment_id = event["payload"]["attachment"]["id"]
+    refused = run_cli(server.env, "attachments", "get", attachment_id, "-o", str(out), check=False)
+    assert refused.returncode == 1
+    assert "restricted" in refused.stderr
+    assert not out.exists()
+    run_cli(server.env, "attachments", "get", attachment_id, "-o", str(out), "--restricted")
+    assert out.read_bytes() == b"internal scan"

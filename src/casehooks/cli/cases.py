@@ -37,8 +37,10 @@ def list_command(
 @cases_app.command("show")
 def show_command(
     case: Annotated[str, typer.Argument(help="A case id or short id.")],
-    reveal: RevealFlag = True,
-    restricted: Annotated[bool, typer.Option("--restricted/--no-restricted", help="Include restricted items.")] = True,
+    reveal: RevealFlag = False,
+    restricted: Annotated[
+        bool, typer.Option("--restricted/--no-restricted", help="Include restricted (internal-only) items.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """A case with its timeline of activities, comments and attachments."""
@@ -66,6 +68,7 @@ def show_command(
 def get_command(
     attachment_id: str,
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the decrypted file.")],
+    restricted: Annotated[bool, typer.Option("--restricted", help="Allow a restricted (internal-only) file.")] = False,
 ) -> None:
     """Write an attachment's file, decrypted, to a path (created with owner-only permissions)."""
     with opened_store() as store:
@@ -75,6 +78,9 @@ def get_command(
             except NotFound as exc:
                 typer.echo(str(exc), err=True)
                 raise typer.Exit(1) from None
+        if meta["is_restricted"] and not restricted:
+            typer.echo(f"attachment {attachment_id} is restricted: add --restricted to export it", err=True)
+            raise typer.Exit(1)
         if meta["content_status"] != "stored" or not meta["blob_sha256"]:
             typer.echo(f"attachment {attachment_id} has no stored file ({meta['content_status']})", err=True)
             raise typer.Exit(1)

@@ -200,7 +200,7 @@ def case_timeline(
         item = {"kind": "activity", "at": activity.timestamp, **_columns(activity)}
         item["actor"] = _person(connection, vault, activity.actor_id, reveal)
         item["target_user"] = _person(connection, vault, activity.target_user_id, reveal)
-        if reveal and not activity.is_phi:
+        if reveal:
             item.update(_open(vault, "activities", activity.id, activity.dek_id, activity.values_sealed))
         items.append(item)
     for comment in connection.execute(select(CommentRow.__table__).where(CommentRow.case_id == case.id)).all():
