@@ -12,6 +12,7 @@ import uvicorn
 
 from casehooks.logs import configure_logging
 from casehooks.receiver.asgi import APP_ENV, load_receiver
+from casehooks.receiver.documents import document_policy
 from casehooks.receiver.handlers import Receiver
 from casehooks.receiver.metrics import Metrics
 from casehooks.receiver.worker import Worker
@@ -64,6 +65,7 @@ def worker(
         concurrency=concurrency,
         max_attempts=settings.handler_max_attempts,
         retry_base=settings.handler_retry_base_seconds,
+        documents=document_policy(settings),
     )
 
     async def main() -> None:
@@ -80,6 +82,7 @@ def worker(
     try:
         asyncio.run(main())
     finally:
+        runner.close()
         store.close()
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 
 from casehooks.receiver.app import build_app
+from casehooks.receiver.documents import document_policy
 from casehooks.receiver.handlers import Receiver
 from casehooks.receiver.intake import Intake
 from casehooks.receiver.metrics import Metrics
@@ -67,6 +68,7 @@ def build_service(settings: Settings, receiver: Receiver | None = None, *, run_w
             metrics,
             max_attempts=settings.handler_max_attempts,
             retry_base=settings.handler_retry_base_seconds,
+            documents=document_policy(settings),
         )
         if run_worker
         else None
@@ -84,6 +86,8 @@ def build_service(settings: Settings, receiver: Receiver | None = None, *, run_w
             stop.set()
             if task is not None:
                 await task
+            if worker is not None:
+                worker.close()
             store.close()
 
     app = build_app(intake, store, metrics, settings.max_body_bytes, lifespan=lifespan())

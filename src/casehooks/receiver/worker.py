@@ -12,15 +12,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
+import httpx
 import structlog
 from sqlalchemy import select
 
 from casehooks.errors import CasehooksError
+from casehooks.events import Event
+from casehooks.receiver.documents import DocumentPolicy, fetch_documents
 from casehooks.receiver.handlers import Receiver, handler_name, run_handler
 from casehooks.receiver.metrics import Metrics
 from casehooks.store import Store
 from casehooks.store import queue as jobs
 from casehooks.store.engine import writer
+from casehooks.store.files import StoredFile
 from casehooks.store.tables import JobAttemptRow
 
 log = structlog.get_logger("casehooks.worker")
@@ -40,6 +44,7 @@ class Worker:
         lease: timedelta = timedelta(minutes=5),
         poll_interval: float = 1.0,
         retry_base: float = 2.0,
+        documents: DocumentPolicy | None = None,
         rng: random.Random | None = None,
     ) -> None:
         self._store = store
@@ -50,6 +55,8 @@ class Worker:
         self._lease = lease
         self._poll_interval = poll_interval
         self._retry_base = retry_base
+        self._documents = documents
+        self._client = httpx.Client(follow_redirects=False)
         self._rng = rng or random.Random()
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -93,6 +100,9 @@ class Worker:
         if running:
             await asyncio.wait(running)
 
+    def close(self) -> None:
+        self._client.close()
+
     async def drain(self) -> int:
         """Run every job that is due now, then return how many ran (for the CLI and tests)."""
         count = 0
@@ -119,9 +129,15 @@ class Worker:
     async def _run_job(self, job: jobs.ClaimedJob) -> None:
         try:
             event = await anyio.to_thread.run_sync(self._store.load_event, job.event_id)
+            if self._documents is not None and _awaits_download(event):
+                received_at = await anyio.to_thread.run_sync(self._store.received_at, job.event_id)
+                await anyio.to_thread.run_sync(
+                    fetch_documents, self._store, event, received_at, self._documents, self._client
+                )
+                event = await anyio.to_thread.run_sync(self._store.load_event, job.event_id)
             done = await anyio.to_thread.run_sync(self._succeeded_handlers, job)
         except CasehooksError as exc:
-            await self._finish(job, f"{type(exc).__name__} while loading the event")
+            await self._finish(job, f"{type(exc).__name__} before the handlers")
             return
         failures: list[str] = []
         for handler in self._receiver.handlers_for(event.type):
@@ -165,6 +181,12 @@ class Worker:
         state = await anyio.to_thread.run_sync(finish)
         if state == "dead":
             log.error("job_dead", job_id=job.id, event_id=job.event_id, attempts=job.attempt)
+
+
+def _awaits_download(event: Event) -> bool:
+    return any(
+        attachment.document_url and not isinstance(attachment.content, StoredFile) for attachment in event.attachments()
+    )
 
 
 async def _first_done(tasks: set[asyncio.Task[None]]) -> None:

@@ -73,6 +73,39 @@ class FileStore:
             "created_at": self._clock(),
         }
 
+    def store_stream(self, chunks: Iterable[bytes]) -> tuple[FileOutcome, dict[str, Any] | None]:
+        """Store bytes whose hash is not known in advance (a download): encrypt while hashing, in one pass.
+
+        The object gets a fresh name; if the same content was stored before, the new object is removed and the
+        known one is used. Returns the outcome and the ``blobs`` row to insert (None when already known).
+        """
+        digest = hashlib.sha256()
+        size = 0
+
+        def hashed() -> Iterator[bytes]:
+            nonlocal size
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                yield chunk
+
+        data_key = DataKey.generate(self._keyring)
+        key = f"files/incoming/{uuid.uuid4().hex}"
+        self._blobs.put(key, data_key.encrypt_stream(hashed()))
+        sha256 = digest.hexdigest()
+        if self._known(sha256):
+            self._blobs.delete(key)
+            return FileOutcome("stored", sha256, size), None
+        row = {
+            "sha256": sha256,
+            "size": size,
+            "object_key": key,
+            "master_key_id": data_key.wrapped.key_id,
+            "wrapped_key": data_key.wrapped.to_bytes(),
+            "created_at": self._clock(),
+        }
+        return FileOutcome("stored", sha256, size), row
+
     def _known(self, sha256: str) -> bool:
         with self._engine.connect() as connection:
             return connection.execute(select(BlobRow.sha256).where(BlobRow.sha256 == sha256)).first() is not None

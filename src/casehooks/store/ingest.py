@@ -155,7 +155,7 @@ def commit_event(connection: Connection, prepared: Prepared, run_at: datetime) -
     if inserted.rowcount == 0:
         return False
     for blob in prepared.blobs:
-        connection.execute(_insert(connection, BlobRow.__table__).values(**blob).on_conflict_do_nothing())  # type: ignore[arg-type]
+        insert_blob(connection, blob)
     for row in prepared.rows.get("cases", []):
         _upsert_case(connection, row)
     for row in prepared.rows.get("people", []):
@@ -199,3 +199,8 @@ def _upsert_person(connection: Connection, row: dict[str, Any]) -> None:
     connection.execute(
         statement.on_conflict_do_update(index_elements=["id"], set_=changing, where=excluded.seen_at >= table.c.seen_at)
     )
+
+
+def insert_blob(connection: Connection, blob: dict[str, Any]) -> None:
+    """Record a stored file; a file stored before under the same hash keeps its first record."""
+    connection.execute(_insert(connection, BlobRow.__table__).values(**blob).on_conflict_do_nothing())  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from casehooks.blobs import BlobStore
 from casehooks.crypto import Keyring, load_or_create_key_file
-from casehooks.errors import ConfigurationError, StoreUnavailable
+from casehooks.errors import ConfigurationError, NotFound, StoreUnavailable
 from casehooks.events import (
     Attachment,
     CaseAttachmentAdded,
@@ -29,7 +29,7 @@ from casehooks.store.files import FileStore, StoredFile
 from casehooks.store.ingest import FILE_MARKER, Prepared, commit_event, prepare
 from casehooks.store.quarantine import Refusal, hold, seal_request
 from casehooks.store.reads import sealed_body
-from casehooks.store.tables import BlobRow
+from casehooks.store.tables import AttachmentRow, BlobRow, EventRow
 from casehooks.store.vault import Vault
 from casehooks.store.writer import BatchWriter
 
@@ -157,23 +157,37 @@ class Store:
         )
         return event
 
-    def _stored_file(self, attachment: Attachment) -> Attachment:
-        content = attachment.content
-        if content is None or not content.text.startswith(FILE_MARKER):
-            return attachment
-        sha256 = content.text[len(FILE_MARKER) :]
+    def received_at(self, event_id: str) -> datetime:
         with self.engine.connect() as connection:
-            size = connection.execute(select(BlobRow.size).where(BlobRow.sha256 == sha256)).scalar()
-        stored = StoredFile(content.text, int(size or 0), lambda: self.files.open(sha256))
-        return attachment.model_copy(update={"content": stored})
+            value = connection.execute(select(EventRow.received_at).where(EventRow.id == event_id)).scalar()
+        if value is None:
+            raise NotFound("event", event_id)
+        return value
 
     def _with_stored_files(self, event: Event) -> Event:
+        ids = [attachment.id for attachment in event.attachments()]
+        if not ids:
+            return event
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(AttachmentRow.id, BlobRow.sha256, BlobRow.size)
+                .join(BlobRow, BlobRow.sha256 == AttachmentRow.blob_sha256)
+                .where(AttachmentRow.id.in_(ids), AttachmentRow.content_status == "stored")
+            ).all()
+        stored = {row.id: (row.sha256, int(row.size)) for row in rows}
+
+        def swap(attachment: Attachment) -> Attachment:
+            if attachment.id not in stored:
+                return attachment
+            sha256, size = stored[attachment.id]
+            content = StoredFile(FILE_MARKER + sha256, size, lambda: self.files.open(sha256))
+            return attachment.model_copy(update={"content": content})
+
         payload: Any
         if isinstance(event, CaseAttachmentAdded):
-            payload = event.payload.model_copy(update={"attachment": self._stored_file(event.attachment)})
+            payload = event.payload.model_copy(update={"attachment": swap(event.attachment)})
         elif isinstance(event, CaseCommentAdded) and event.comment.attachments:
-            attachments = [self._stored_file(item) for item in event.comment.attachments]
-            comment = event.comment.model_copy(update={"attachments": attachments})
+            comment = event.comment.model_copy(update={"attachments": [swap(a) for a in event.comment.attachments]})
             payload = event.payload.model_copy(update={"comment": comment})
         else:
             return event
