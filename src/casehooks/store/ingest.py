@@ -128,79 +128,103 @@ def _seal_rows(mapped: EventRows, vault: Vault) -> dict[str, list[dict[str, Any]
     return rows
 
 
-def _insert(connection: Connection, table: Table) -> Any:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+# Statements are built once per dialect and executed with parameters: building a statement costs more than
+# running it, and a prebuilt one hits the compiled cache every time.
+_STATEMENTS: dict[str, dict[str, Any]] = {}
+
+
+def _table(model: Any) -> Table:
+    table: Table = model.__table__
+    return table
+
+
+def _statements(connection: Connection) -> dict[str, Any]:
+    name = connection.dialect.name
+    built = _STATEMENTS.get(name)
+    if built is not None:
+        return built
+    dialect: Any = postgresql if name == "postgresql" else sqlite
+
+    def ignore(model: Any) -> Any:
+        return dialect.insert(_table(model)).on_conflict_do_nothing()
+
+    cases = _table(CaseRow)
+    case_insert = dialect.insert(cases)
+    excluded = case_insert.excluded
+    newer = or_(
+        and_(
+            excluded.updated_at.is_not(None),
+            or_(cases.c.updated_at.is_(None), excluded.updated_at >= cases.c.updated_at),
+        ),
+        and_(excluded.updated_at.is_(None), cases.c.updated_at.is_(None)),
+    )
+    case_columns = [column.key for column in cases.columns if column.key not in ("id", "first_seen_at")]
+    people = _table(PersonRow)
+    person_insert = dialect.insert(people)
+    built = {
+        "events": dialect.insert(_table(EventRow)).on_conflict_do_nothing(index_elements=["id"]),
+        "blobs": ignore(BlobRow),
+        "activities": ignore(ActivityRow),
+        "comments": ignore(CommentRow),
+        "attachments": ignore(AttachmentRow),
+        "jobs": insert(JobRow),
+        "cases": case_insert.on_conflict_do_update(
+            index_elements=["id"], set_={key: excluded[key] for key in case_columns}, where=newer
+        ),
+        "people": person_insert.on_conflict_do_update(
+            index_elements=["id"],
+            set_={
+                "details_sealed": person_insert.excluded.details_sealed,
+                "dek_id": person_insert.excluded.dek_id,
+                "seen_at": person_insert.excluded.seen_at,
+                "role": func.coalesce(person_insert.excluded.role, people.c.role),
+            },
+            where=person_insert.excluded.seen_at >= people.c.seen_at,
+        ),
+    }
+    _STATEMENTS[name] = built
+    return built
 
 
 def commit_event(connection: Connection, prepared: Prepared, run_at: datetime) -> bool:
     """Write a prepared event and its job inside the caller's transaction. False if it was already stored."""
-    events: Table = EventRow.__table__  # type: ignore[assignment]
+    statements = _statements(connection)
     inserted = connection.execute(
-        _insert(connection, events)
-        .values(
-            id=prepared.event_id,
-            event_type=prepared.event_type,
-            case_id=prepared.case_id,
-            received_at=prepared.received_at,
-            body_sha256=prepared.body_sha256,
-            body_size=prepared.body_size,
-            body_sealed=prepared.body_sealed,
-            dek_id=prepared.dek_id,
-            deviations=prepared.deviations,
-            source=prepared.source,
-        )
-        .on_conflict_do_nothing(index_elements=["id"])
+        statements["events"],
+        {
+            "id": prepared.event_id,
+            "event_type": prepared.event_type,
+            "case_id": prepared.case_id,
+            "received_at": prepared.received_at,
+            "body_sha256": prepared.body_sha256,
+            "body_size": prepared.body_size,
+            "body_sealed": prepared.body_sealed,
+            "dek_id": prepared.dek_id,
+            "deviations": prepared.deviations,
+            "source": prepared.source,
+        },
     )
     if inserted.rowcount == 0:
         return False
-    for blob in prepared.blobs:
-        insert_blob(connection, blob)
-    for row in prepared.rows.get("cases", []):
-        _upsert_case(connection, row)
-    for row in prepared.rows.get("people", []):
-        _upsert_person(connection, row)
-    for table, model in (("activities", ActivityRow), ("comments", CommentRow), ("attachments", AttachmentRow)):
-        for row in prepared.rows.get(table, []):
-            connection.execute(_insert(connection, model.__table__).values(**row).on_conflict_do_nothing())  # type: ignore[arg-type]
+    if prepared.blobs:
+        connection.execute(statements["blobs"], prepared.blobs)
+    for table in ("cases", "people", "activities", "comments", "attachments"):
+        rows = prepared.rows.get(table)
+        if rows:
+            connection.execute(statements[table], rows)
     connection.execute(
-        insert(JobRow).values(
-            event_id=prepared.event_id, status="queued", attempts=0, run_at=run_at, created_at=prepared.received_at
-        )
+        statements["jobs"],
+        {
+            "event_id": prepared.event_id,
+            "status": "queued",
+            "attempts": 0,
+            "run_at": run_at,
+            "created_at": prepared.received_at,
+        },
     )
     return True
 
 
-def _upsert_case(connection: Connection, row: dict[str, Any]) -> None:
-    table: Table = CaseRow.__table__  # type: ignore[assignment]
-    statement = _insert(connection, table).values(**row)
-    excluded = statement.excluded
-    newer = or_(
-        and_(
-            excluded.updated_at.is_not(None),
-            or_(table.c.updated_at.is_(None), excluded.updated_at >= table.c.updated_at),
-        ),
-        and_(excluded.updated_at.is_(None), table.c.updated_at.is_(None)),
-    )
-    changing = {key: excluded[key] for key in row if key not in ("id", "first_seen_at")}
-    connection.execute(statement.on_conflict_do_update(index_elements=["id"], set_=changing, where=newer))
-
-
-def _upsert_person(connection: Connection, row: dict[str, Any]) -> None:
-    table: Table = PersonRow.__table__  # type: ignore[assignment]
-    statement = _insert(connection, table).values(**row)
-    excluded = statement.excluded
-    changing = {
-        "details_sealed": excluded.details_sealed,
-        "dek_id": excluded.dek_id,
-        "seen_at": excluded.seen_at,
-        "role": func.coalesce(excluded.role, table.c.role),
-    }
-    connection.execute(
-        statement.on_conflict_do_update(index_elements=["id"], set_=changing, where=excluded.seen_at >= table.c.seen_at)
-    )
-
-
 def insert_blob(connection: Connection, blob: dict[str, Any]) -> None:
     """Record a stored file; a file stored before under the same hash keeps its first record."""
-    connection.execute(_insert(connection, BlobRow.__table__).values(**blob).on_conflict_do_nothing())  # type: ignore[arg-type]
+    connection.execute(_statements(connection)["blobs"], blob)

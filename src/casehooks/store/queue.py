@@ -91,6 +91,16 @@ def succeed(connection: Connection, job: ClaimedJob, worker_id: str, now: dateti
     )
 
 
+def succeed_many(connection: Connection, finished: Sequence[ClaimedJob], worker_id: str, now: datetime) -> None:
+    """Finish many jobs at once (those with nothing to run)."""
+    if finished:
+        connection.execute(
+            update(JobRow)
+            .where(JobRow.id.in_([job.id for job in finished]), JobRow.locked_by == worker_id)
+            .values(status="succeeded", locked_by=None, locked_until=None, finished_at=now, last_error=None)
+        )
+
+
 def fail(
     connection: Connection,
     job: ClaimedJob,
