@@ -185,16 +185,30 @@ def _person(connection: Connection, vault: Vault, person_id: str | None, reveal:
 
 
 def case_timeline(
-    connection: Connection, vault: Vault, id_or_short_id: str, *, reveal: bool = False, restricted: bool = False
+    connection: Connection,
+    vault: Vault,
+    id_or_short_id: str,
+    *,
+    reveal: bool = False,
+    restricted: bool = False,
+    limit: int = 200,
 ) -> dict[str, Any]:
-    """A case with its timeline of activities, comments and attachments, oldest first."""
+    """A case with the latest ``limit`` entries of its timeline (activities, comments, attachments), oldest first.
+
+    Each kind is read newest first through its index, so a page costs the same however long the case's history.
+    """
     case = find_case(connection, id_or_short_id)
     shown = _columns(case)
     if reveal:
         shown.update(_open(vault, "cases", case.id, case.dek_id, case.details_sealed))
     shown["submitter"] = _person(connection, vault, case.submitter_id, reveal)
     items: list[dict[str, Any]] = []
-    for activity in connection.execute(select(ActivityRow.__table__).where(ActivityRow.case_id == case.id)).all():
+    for activity in connection.execute(
+        select(ActivityRow.__table__)
+        .where(ActivityRow.case_id == case.id)
+        .order_by(ActivityRow.timestamp.desc())
+        .limit(limit)
+    ).all():
         if activity.is_restricted and not restricted:
             continue
         item = {"kind": "activity", "at": activity.timestamp, **_columns(activity)}
@@ -203,7 +217,12 @@ def case_timeline(
         if reveal:
             item.update(_open(vault, "activities", activity.id, activity.dek_id, activity.values_sealed))
         items.append(item)
-    for comment in connection.execute(select(CommentRow.__table__).where(CommentRow.case_id == case.id)).all():
+    for comment in connection.execute(
+        select(CommentRow.__table__)
+        .where(CommentRow.case_id == case.id)
+        .order_by(CommentRow.created_at.desc())
+        .limit(limit)
+    ).all():
         if comment.is_restricted and not restricted:
             continue
         item = {"kind": "comment", "at": comment.created_at, **_columns(comment)}
@@ -211,7 +230,12 @@ def case_timeline(
         if reveal:
             item.update(_open(vault, "comments", comment.id, comment.dek_id, comment.text_sealed))
         items.append(item)
-    for attachment in connection.execute(select(AttachmentRow.__table__).where(AttachmentRow.case_id == case.id)).all():
+    for attachment in connection.execute(
+        select(AttachmentRow.__table__)
+        .where(AttachmentRow.case_id == case.id)
+        .order_by(AttachmentRow.created_at.desc())
+        .limit(limit)
+    ).all():
         if attachment.is_restricted and not restricted:
             continue
         item = {"kind": "attachment", "at": attachment.created_at, **_columns(attachment)}
@@ -219,8 +243,8 @@ def case_timeline(
             details = _open(vault, "attachments", attachment.id, attachment.dek_id, attachment.details_sealed)
             item["fileName"] = details.get("fileName")
         items.append(item)
-    items.sort(key=lambda item: (item["at"] is None, item["at"] or datetime.min, item["kind"]))
-    shown["timeline"] = items
+    items.sort(key=lambda item: (item["at"] is not None, item["at"] or datetime.min, item["kind"]))
+    shown["timeline"] = items[-limit:]
     return shown
 
 
