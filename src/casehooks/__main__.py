@@ -1,0 +1,3 @@
+from casehooks.cli import main
+
+main()
