@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from casehooks.cli import schema
+from casehooks.cli import schema, trigger
 
 app = typer.Typer(
     name="casehooks",
@@ -14,6 +14,7 @@ app = typer.Typer(
     add_completion=False,
 )
 schema.register(app)
+trigger.register(app)
 
 
 def main() -> None:
