@@ -7,7 +7,7 @@ functions, so every body the sender side emits has one shape. Times are written 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -262,3 +262,24 @@ def attachment_event(case: CaseSnapshot, activity: ActivityRecord, attachment: A
 def comment_event(case: CaseSnapshot, activity: ActivityRecord, comment: CommentRecord) -> JsonObject:
     """``ADD_CASE_COMMENT`` exactly as documented (the object is sent as ``comment``, as the platform does)."""
     return envelope("ADD_CASE_COMMENT", case, activity, objects={"comment": comment_dict(comment)})
+
+
+def fill_documents(event: JsonObject, content_for: Callable[[str], str]) -> JsonObject:
+    """A copy of ``event`` with every attachment's ``content`` set to ``content_for(attachment_id)``.
+
+    The sandbox stores each event without document content; the endpoint's format (base64 text or a fresh
+    signed link) is chosen at delivery.
+    """
+
+    def fill(attachment: Any) -> Any:
+        if isinstance(attachment, dict) and "content" in attachment and isinstance(attachment.get("id"), str):
+            return {**attachment, "content": content_for(attachment["id"])}
+        return attachment
+
+    payload = dict(event["payload"])
+    if "attachment" in payload:
+        payload["attachment"] = fill(payload["attachment"])
+    comment = payload.get("comment")
+    if isinstance(comment, dict) and isinstance(comment.get("attachments"), list):
+        payload["comment"] = {**comment, "attachments": [fill(item) for item in comment["attachments"]]}
+    return {**event, "payload": payload}
