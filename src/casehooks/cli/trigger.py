@@ -1,0 +1,98 @@
+"""``casehooks trigger EVENT --to URL``: send realistic, signed events to a receiver and report how it did."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from casehooks.sender.fake import DocumentFormatName
+from casehooks.sender.stats import Outcome, TriggerSummary
+from casehooks.sender.trigger import TriggerOptions, run_trigger
+
+
+def _auth_header(value: str | None) -> tuple[str, str] | None:
+    if value is None:
+        return None
+    name, sep, secret = value.partition(":")
+    if not sep or not name.strip():
+        raise typer.BadParameter("expected NAME:VALUE", param_hint="--auth-header")
+    return name.strip(), secret.strip()
+
+
+def trigger(
+    event: Annotated[str, typer.Argument(help="The event type, e.g. ADD_CASE_COMMENT.")],
+    to: Annotated[str, typer.Option("--to", help="The receiver's webhook URL.")],
+    secret: Annotated[
+        str | None, typer.Option(help="Sign with x-cv-signature under this secret.", envvar="CASEHOOKS_WEBHOOK_SECRET")
+    ] = None,
+    auth_header: Annotated[str | None, typer.Option("--auth-header", help="A static header, NAME:VALUE.")] = None,
+    count: Annotated[int, typer.Option(min=0, help="How many events to send.")] = 1,
+    concurrency: Annotated[int, typer.Option(min=1, help="Requests in flight at once.")] = 1,
+    rate: Annotated[float | None, typer.Option(min=0.001, help="Events a second (default: unpaced).")] = None,
+    attachment_bytes: Annotated[int, typer.Option(min=0, help="Size of each attached file.")] = 1024,
+    document_format: Annotated[str, typer.Option(help="BASE64 or URL.")] = "BASE64",
+    seed: Annotated[int, typer.Option(help="Seed of the fake data (same seed, same events).")] = 0,
+    timeout: Annotated[float, typer.Option(min=0.001, help="Seconds before a request times out.")] = 30.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+) -> None:
+    """Send realistic fake events, signed as the platform signs them; report status codes and latency."""
+    fmt = document_format.upper()
+    if fmt not in ("BASE64", "URL"):
+        raise typer.BadParameter("BASE64 or URL", param_hint="--document-format")
+    document: DocumentFormatName = "URL" if fmt == "URL" else "BASE64"
+    options = TriggerOptions(
+        url=to,
+        event_type=event,
+        count=count,
+        concurrency=concurrency,
+        rate=rate,
+        secret=secret,
+        auth_header=_auth_header(auth_header),
+        attachment_bytes=attachment_bytes,
+        document_format=document,
+        seed=seed,
+        timeout=timeout,
+    )
+    quiet = as_json or not sys.stdout.isatty()
+    summary = asyncio.run(run_trigger(options)) if quiet else _with_progress(options)
+    if as_json:
+        typer.echo(json.dumps(summary.to_dict(), indent=2))
+    else:
+        _print_summary(Console(), summary)
+    if summary.succeeded < summary.sent:
+        raise typer.Exit(1)
+
+
+def _with_progress(options: TriggerOptions) -> TriggerSummary:
+    progress = Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True
+    )
+    with progress:
+        task = progress.add_task(options.event_type, total=options.count)
+
+        def advance(_: Outcome) -> None:
+            progress.advance(task)
+
+        return asyncio.run(run_trigger(options, on_outcome=advance))
+
+
+def _print_summary(console: Console, summary: TriggerSummary) -> None:
+    data = summary.to_dict()
+    table = Table(title=f"{summary.sent} sent, {summary.succeeded} accepted", show_header=False)
+    table.add_row("status codes", ", ".join(f"{code}: {n}" for code, n in data["statuses"].items()) or "-")
+    table.add_row("errors", ", ".join(f"{kind}: {n}" for kind, n in data["errors"].items()) or "-")
+    latency = data["latency_ms"]
+    table.add_row("latency p50/p95/p99", f"{latency['p50']} / {latency['p95']} / {latency['p99']} ms")
+    table.add_row("throughput", f"{data['throughput_per_second']} events/s over {data['elapsed_seconds']} s")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(trigger)

@@ -1,0 +1,344 @@
+"""Realistic fake events of every type, deterministic for a seed: what ``casehooks trigger`` sends.
+
+Names, addresses and texts come from Faker, reseeded from the caller's ``random.Random`` on every call, so one
+seed gives the same bytes on every run and machine. Entity ids are UUIDs and user ids 28-character opaque
+strings, as the platform really sends them. Everything is fake: no real person's data is ever produced.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+import string
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
+
+from faker import Faker
+
+from casehooks.events.enums import ActivityType, AuthorRole, CaseStatus, Gender, OrganizationRole
+from casehooks.sender.files import fake_file
+from casehooks.sender.payloads import (
+    ActivityRecord,
+    AttachmentRecord,
+    CaseSnapshot,
+    CommentRecord,
+    JsonObject,
+    Patient,
+    User,
+    attachment_dict,
+    comment_dict,
+    envelope,
+    js_time,
+    person_dict,
+)
+
+DocumentFormatName = Literal["BASE64", "URL"]
+DocumentUrl = Callable[[str], str]
+
+#: The moment fake events are placed around when the caller gives no clock.
+DEFAULT_NOW = datetime(2025, 9, 3, 23, 52, 43, 927000, tzinfo=UTC)
+
+_USER_ID_ALPHABET = string.ascii_letters + string.digits
+_CASE_TYPES = ("GLP", "TRT", "HRT", "WEIGHT_LOSS", "SKIN")
+_BUNDLES = ("BUNDLE-GLP-3M", "BUNDLE-TRT-STARTER", "SEMAGLUTIDE-MONTHLY", "TIRZEPATIDE-QUARTERLY", "HRT-CORE")
+_local = threading.local()
+
+
+def _faker(seed: int) -> Faker:
+    faker: Faker | None = getattr(_local, "faker", None)
+    if faker is None:
+        faker = Faker("en_US")
+        _local.faker = faker
+    faker.seed_instance(seed)
+    return faker
+
+
+def entity_id(rng: random.Random) -> str:
+    """A UUID v4, as the platform uses for cases, comments, attachments and activities."""
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def user_id(rng: random.Random) -> str:
+    """A 28-character opaque user id (the platform's identity provider's format)."""
+    return "".join(rng.choices(_USER_ID_ALPHABET, k=28))
+
+
+def short_id(rng: random.Random) -> str:
+    return "ADA-" + "".join(rng.choices(string.ascii_uppercase + string.digits, k=6))
+
+
+def _before(rng: random.Random, moment: datetime, *, max_seconds: float) -> datetime:
+    return moment - timedelta(milliseconds=rng.randint(1, int(max_seconds * 1000)))
+
+
+class _Maker:
+    """One event's worth of generation: the rng, a seeded Faker and the moment the event happens."""
+
+    def __init__(self, rng: random.Random, now: datetime) -> None:
+        self.rng = rng
+        self.faker = _faker(rng.getrandbits(64))
+        self.now = now
+
+    def user(self, *, role: str | None = None, staff: bool = True) -> User:
+        first, last = self.faker.first_name(), self.faker.last_name()
+        chosen = role or (self.rng.choice([r.value for r in AuthorRole]) if staff else AuthorRole.USER.value)
+        clinician = chosen in (AuthorRole.CASE_WORKER.value, AuthorRole.CASE_MANAGER.value)
+        return User(
+            id=user_id(self.rng),
+            first_name=first,
+            last_name=last,
+            email=f"{first}.{last}{self.rng.randint(1, 99)}@{self.faker.free_email_domain()}".lower(),
+            role=chosen,
+            title=self.rng.choice(["MD", "DO", "NP", "PA"]) if clinician else None,
+            npi=f"{self.rng.randint(10**9, 10**10 - 1)}" if clinician else None,
+            organization_roles=tuple(self.rng.sample([r.value for r in OrganizationRole], self.rng.randint(0, 2))),
+        )
+
+    def patient(self) -> Patient:
+        first, last = self.faker.first_name(), self.faker.last_name()
+        dob = datetime(self.now.year - self.rng.randint(18, 85), self.rng.randint(1, 12), self.rng.randint(1, 28))
+        return Patient(
+            id=user_id(self.rng),
+            first_name=first,
+            last_name=last,
+            email=f"{first}.{last}{self.rng.randint(1, 999)}@{self.faker.free_email_domain()}".lower(),
+            dob=dob.replace(tzinfo=UTC),
+            gender=self.rng.choice([g.value for g in Gender]),
+            phone_number=f"+1{self.rng.randint(201, 989)}{self.rng.randint(1000000, 9999999)}",
+            address=self.faker.street_address(),
+            address2=self.faker.secondary_address() if self.rng.random() < 0.3 else "",
+            city=self.faker.city(),
+            state=self.faker.state_abbr(),
+            postal_code=self.faker.postcode(),
+        )
+
+    def case(self, status: str | None = None) -> CaseSnapshot:
+        rng = self.rng
+        patient = self.patient()
+        chosen = status or rng.choice([s.value for s in CaseStatus])
+        created = _before(rng, self.now, max_seconds=60 * 86400)
+        assigned = in_progress = closed = None
+        in_progress_by = closed_by = None
+        if chosen != CaseStatus.OPEN:
+            assigned = created + (self.now - created) * rng.uniform(0.05, 0.3)
+        if chosen not in (CaseStatus.OPEN, CaseStatus.ASSIGNED):
+            assert assigned is not None
+            in_progress = assigned + (self.now - assigned) * rng.uniform(0.05, 0.3)
+            in_progress_by = user_id(rng)
+        if CaseStatus(chosen).is_closed:
+            assert in_progress is not None
+            closed = in_progress + (self.now - in_progress) * rng.uniform(0.05, 0.5)
+            closed_by = in_progress_by if rng.random() < 0.5 else user_id(rng)
+        updated = max(t for t in (created, assigned, in_progress, closed) if t is not None)
+        return CaseSnapshot(
+            id=entity_id(rng),
+            type=rng.choice(_CASE_TYPES),
+            title=f"Case for {patient.first_name} {patient.last_name}",
+            status=chosen,
+            short_id=short_id(rng),
+            created_at=created,
+            updated_at=updated,
+            organization_id=entity_id(rng),
+            product_bundle=rng.choice(_BUNDLES),
+            submitter=patient,
+            assigned_at=assigned,
+            in_progress_at=in_progress,
+            closed_at=closed,
+            is_escalated=rng.random() < 0.2,
+            referral_code=None,
+            closed_by=closed_by,
+            in_progress_by=in_progress_by,
+        )
+
+    def attachment(
+        self, uploader: User, size: int, document_format: DocumentFormatName, document_url: DocumentUrl | None
+    ) -> AttachmentRecord:
+        attachment_id = entity_id(self.rng)
+        file_name, data = fake_file(self.rng, size)
+        if document_format == "URL":
+            content = (document_url or _example_url)(attachment_id)
+        else:
+            content = base64.b64encode(data).decode("ascii")
+        return AttachmentRecord(
+            id=attachment_id,
+            file_name=file_name,
+            created_at=self.now,
+            uploaded_by=uploader,
+            content=content,
+            is_phi=self.rng.random() < 0.5,
+        )
+
+
+def _example_url(attachment_id: str) -> str:
+    return f"https://documents.example.invalid/documents/{attachment_id}?expires=1756944463&sig=0"
+
+
+_OWN_OBJECT: dict[str, str] = {
+    **dict.fromkeys(("ADD_CASE_DECISION", "DECISION_DELETED"), "decision"),
+    **dict.fromkeys(("ADD_FORM_RESPONSE", "UPDATE_FORM_RESPONSE", "FOLLOWUP_FORM"), "form"),
+    **dict.fromkeys(("ADD_CASE_ASSIGNEE", "REMOVE_CASE_ASSIGNEE"), "assignee"),
+    **dict.fromkeys(("ADD_HR_REP", "REMOVE_HR_REP"), "hrRep"),
+    **dict.fromkeys(("ORDER_CREATED", "ORDER_STATUS_CHANGED", "ORDER_TRACKING_ADDED"), "order"),
+    **dict.fromkeys(
+        (
+            "PAYMENT_ADDED",
+            "PAYMENT_COMPLETED",
+            "PAYMENT_DELETED",
+            "PAYMENT_UPDATED",
+            "PAYMENT_PREAUTHORIZED",
+            "PAYMENT_INFO_LINK_SENT",
+            "ADD_PAYMENT_INFO_USING_LINK",
+        ),
+        "payment",
+    ),
+    **{t.value: "calendarEvent" for t in ActivityType if t.value.startswith("CALENDAR_EVENT_")},
+    **{t.value: "subscription" for t in ActivityType if t.value.startswith("SUBSCRIPTION_")},
+    **dict.fromkeys(("DELETE_CASE_COMMENT", "COMMENT_ACKNOWLEDGED"), "comment"),
+    "DELETE_ATTACHMENT": "attachment",
+}
+
+#: Every event type ``fake_event`` knows: the seeds' activity-type list.
+EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in ActivityType)
+
+
+def _decision(m: _Maker, doctor: User) -> JsonObject:
+    rng = m.rng
+    approved = rng.random() < 0.7
+    start = m.now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "id": entity_id(rng),
+        "isApproved": approved,
+        "isNoDecision": False,
+        "startDate": js_time(start),
+        "endDate": js_time(start + timedelta(days=rng.choice([30, 90, 180]))),
+        "decisionText": m.faker.sentence(nb_words=12),
+        "category": rng.choice(["MEDICATION", "LAB_ORDER", "REFERRAL"]),
+        "visitType": rng.choice(["ASYNC", "SYNC_VIDEO", "SYNC_PHONE"]),
+        "addedBy": person_dict(doctor),
+        "medInfo": [
+            {
+                "medicine": rng.choice(["Semaglutide", "Tirzepatide", "Testosterone cypionate", "Estradiol"]),
+                "dosage": rng.choice(["0.25 mg", "0.5 mg", "1 mg", "2.5 mg", "100 mg/mL"]),
+                "refillCount": rng.randint(0, 5),
+                "dosingFrequency": rng.choice(["WEEKLY", "DAILY", "EVERY_2_WEEKS"]),
+                "pharmacyInstructions": m.faker.sentence(nb_words=8),
+            }
+        ],
+    }
+
+
+def _own_object(kind: str, m: _Maker, event_type: str, actor: User, target: User | None) -> Any:
+    rng = m.rng
+    if kind == "decision":
+        return _decision(m, actor)
+    if kind == "form":
+        questions = [
+            {"id": entity_id(rng), "text": m.faker.sentence(nb_words=6), "isPHI": rng.random() < 0.5}
+            for _ in range(rng.randint(1, 4))
+        ]
+        name = rng.choice(["Intake", "Follow-up", "Medical history"])
+        return {"id": entity_id(rng), "name": name, "questions": questions}
+    if kind in ("assignee", "hrRep"):
+        return person_dict(target)
+    if kind == "order":
+        return {
+            "id": entity_id(rng),
+            "status": rng.choice(["CREATED", "PROCESSING", "SHIPPED", "DELIVERED"]),
+            "trackingId": "1Z" + "".join(rng.choices(string.ascii_uppercase + string.digits, k=16)),
+            "carrier": rng.choice(["UPS", "USPS", "FEDEX"]),
+        }
+    if kind == "payment":
+        return {
+            "id": entity_id(rng),
+            "amount": rng.randint(2900, 59900) / 100,
+            "currency": "USD",
+            "status": event_type.removeprefix("PAYMENT_") if event_type.startswith("PAYMENT_") else "PENDING",
+        }
+    if kind == "calendarEvent":
+        start = m.now + timedelta(days=rng.randint(1, 14), hours=rng.randint(0, 8))
+        return {
+            "id": entity_id(rng),
+            "startTime": js_time(start),
+            "endTime": js_time(start + timedelta(minutes=rng.choice([15, 30, 45]))),
+            "status": event_type.removeprefix("CALENDAR_EVENT_"),
+        }
+    if kind == "subscription":
+        return {
+            "id": entity_id(rng),
+            "status": event_type.removeprefix("SUBSCRIPTION_"),
+            "interval": rng.choice(["MONTH", "QUARTER"]),
+        }
+    if kind == "comment":
+        return {"id": entity_id(rng), "text": m.faker.sentence(), "isRestricted": False, "createdAt": js_time(m.now)}
+    # DELETE_ATTACHMENT: the file's record, without its content.
+    return {
+        "id": entity_id(rng),
+        "isRestricted": False,
+        "isPHI": False,
+        "fileName": "scan.png",
+        "isDeleted": True,
+        "createdAt": js_time(_before(rng, m.now, max_seconds=86400)),
+    }
+
+
+def fake_event(
+    event_type: str,
+    rng: random.Random,
+    *,
+    attachment_bytes: int = 1024,
+    document_format: DocumentFormatName = "BASE64",
+    document_url: DocumentUrl | None = None,
+    now: datetime | None = None,
+) -> JsonObject:
+    """One realistic event of ``event_type`` as the wire dict (serialise with ``stringify``).
+
+    ``ADD_CASE_COMMENT`` and ``ADD_CASE_ATTACHMENT`` follow the seeds exactly; every other type carries
+    ``case`` and ``activity`` plus its own object where the reference names one (``decision``, ``order`` ...;
+    order tracking puts ``order`` beside ``payload``). Files are ``attachment_bytes`` random bytes, inline as
+    base64 or, with ``document_format="URL"``, as the link ``document_url(attachment_id)`` returns.
+    A comment carries one attachment, or none when ``attachment_bytes`` is 0.
+    """
+    m = _Maker(rng, now or DEFAULT_NOW)
+    case = m.case()
+    actor = m.user()
+    activity_id = entity_id(rng)
+    if event_type == "ADD_CASE_COMMENT":
+        attachments = (
+            (m.attachment(actor, attachment_bytes, document_format, document_url),) if attachment_bytes > 0 else ()
+        )
+        comment = CommentRecord(
+            id=entity_id(rng),
+            text=m.faker.paragraph(nb_sentences=2),
+            created_at=m.now,
+            author=actor,
+            forms=tuple(tuple(rng.random() < 0.3 for _ in range(rng.randint(1, 3))) for _ in range(rng.randint(0, 2))),
+            attachments=attachments,
+        )
+        activity = ActivityRecord(
+            activity_id, event_type, m.now, actor, m.user() if rng.random() < 0.5 else None, value_after=comment.text
+        )
+        return envelope(event_type, case, activity, objects={"comment": comment_dict(comment)})
+    if event_type == "ADD_CASE_ATTACHMENT":
+        attachment = m.attachment(actor, attachment_bytes, document_format, document_url)
+        activity = ActivityRecord(activity_id, event_type, m.now, actor, None, value_after=attachment.file_name)
+        return envelope(event_type, case, activity, objects={"attachment": attachment_dict(attachment)})
+    kind = _OWN_OBJECT.get(event_type)
+    target = m.user() if kind in ("assignee", "hrRep") else None
+    activity = ActivityRecord(activity_id, event_type, m.now, actor, target, **_values(event_type, m, case))
+    if kind is None:
+        return envelope(event_type, case, activity)
+    own = _own_object(kind, m, event_type, actor, target)
+    if event_type == "ORDER_TRACKING_ADDED":
+        return envelope(event_type, case, activity, top_level={"order": own})
+    return envelope(event_type, case, activity, objects={kind: own})
+
+
+def _values(event_type: str, m: _Maker, case: CaseSnapshot) -> dict[str, Any]:
+    if event_type == "CHANGE_CASE_STATUS":
+        return {"value_before": CaseStatus.OPEN.value, "value_after": case.status}
+    if event_type in ("SMS_SENT", "SMS_RECEIVED", "INBOUND_EMAIL", "OUTBOUND_EMAIL", "FOLLOWUP_EMAIL", "TEXT_INFO"):
+        return {"value_after": m.faker.sentence(), "is_phi": True}
+    return {}

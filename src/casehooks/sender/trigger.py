@@ -1,0 +1,163 @@
+"""Send realistic events to a receiver, as fast or as paced as asked: the core of ``casehooks trigger``.
+
+Bodies are built before the clock starts: a few distinct events (``templates``) are generated and serialised
+once, and each request sends one of them with fresh ids (the activity id is the receiver's idempotency key),
+so the generator is never the bottleneck. Every body is signed over its exact bytes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from casehooks.events.wire import stringify
+from casehooks.sender.fake import DocumentFormatName, DocumentUrl, fake_event
+from casehooks.sender.ratelimit import TokenBucket
+from casehooks.sender.stats import Outcome, TriggerSummary
+from casehooks.signing import SIGNATURE_HEADER, sign
+
+USER_AGENT = "casehooks-trigger/0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class TriggerOptions:
+    """What to send, where, and how fast. ``rate`` is events a second (None: as fast as ``concurrency`` allows)."""
+
+    url: str
+    event_type: str = "ADD_CASE_COMMENT"
+    count: int = 1
+    concurrency: int = 1
+    rate: float | None = None
+    secret: str | None = field(default=None, repr=False)
+    auth_header: tuple[str, str] | None = field(default=None, repr=False)
+    attachment_bytes: int = 1024
+    document_format: DocumentFormatName = "BASE64"
+    document_url: DocumentUrl | None = None
+    seed: int = 0
+    timeout: float = 30.0
+    templates: int = 32
+
+
+def error_kind(exc: httpx.HTTPError) -> str:
+    """A fixed word for a transport failure (never the message, which may echo a URL or data)."""
+    if isinstance(exc, httpx.TimeoutException):
+        return "timeout"
+    if isinstance(exc, httpx.ConnectError):
+        return "connect"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "protocol"
+    if isinstance(exc, httpx.TransportError):
+        return "transport"
+    return "http"
+
+
+def _own_ids(event: dict[str, Any]) -> list[str]:
+    """The ids to refresh per request: the activity's, and those of the event's own objects."""
+    payload = event["payload"]
+    ids = [payload["activity"]["id"]]
+    for key, value in payload.items():
+        if key not in ("case", "activity") and isinstance(value, dict) and isinstance(value.get("id"), str):
+            ids.append(value["id"])
+    return ids
+
+
+class EventBodies:
+    """Pre-serialised bodies; ``body(i)`` is template ``i mod n`` with fresh, seed-determined UUIDs."""
+
+    def __init__(self, options: TriggerOptions) -> None:
+        rng = random.Random(options.seed)
+        self._rng = random.Random(rng.getrandbits(64))
+        self._templates: list[tuple[bytes, list[bytes]]] = []
+        for _ in range(max(1, min(options.templates, options.count))):
+            event = fake_event(
+                options.event_type,
+                rng,
+                attachment_bytes=options.attachment_bytes,
+                document_format=options.document_format,
+                document_url=options.document_url,
+            )
+            self._templates.append((stringify(event), [i.encode("ascii") for i in _own_ids(event)]))
+
+    def body(self, index: int) -> bytes:
+        body, ids = self._templates[index % len(self._templates)]
+        for old in ids:
+            new = str(uuid.UUID(int=self._rng.getrandbits(128), version=4)).encode("ascii")
+            body = body.replace(old, new)
+        return body
+
+
+def request_headers(body: bytes, options: TriggerOptions) -> dict[str, str]:
+    """The headers the platform sends with ``body``: JSON, the signature and the static header if set."""
+    headers = {"content-type": "application/json", "user-agent": USER_AGENT}
+    if options.secret:
+        headers[SIGNATURE_HEADER] = sign(body, options.secret)
+    if options.auth_header is not None:
+        headers[options.auth_header[0]] = options.auth_header[1]
+    return headers
+
+
+async def post_event(client: httpx.AsyncClient, url: str, body: bytes, headers: dict[str, str]) -> Outcome:
+    """POST one body; the outcome holds the status or the error's kind, and the latency."""
+    started = time.perf_counter()
+    try:
+        response = await client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return Outcome(None, error_kind(exc), time.perf_counter() - started, len(body))
+    return Outcome(response.status_code, None, time.perf_counter() - started, len(body))
+
+
+def pooled_client(concurrency: int, timeout: float) -> httpx.AsyncClient:
+    """A keep-alive client with one connection per concurrent sender."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    return httpx.AsyncClient(limits=limits, timeout=timeout, follow_redirects=False)
+
+
+async def run_trigger(
+    options: TriggerOptions,
+    *,
+    client: httpx.AsyncClient | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> TriggerSummary:
+    """Send ``options.count`` events with ``options.concurrency`` senders, paced to ``options.rate``.
+
+    A failed request is counted, not retried: this measures the receiver. ``on_outcome`` sees each request
+    as it completes (for a progress bar). Pass ``client`` to reuse one across runs.
+    """
+    if options.count < 0 or options.concurrency < 1:
+        raise ValueError("count must be >= 0 and concurrency >= 1")
+    bodies = EventBodies(options)
+    bucket = TokenBucket(options.rate, burst=1.0) if options.rate else None
+    summary = TriggerSummary()
+    indices = iter(range(options.count))
+    loop = asyncio.get_running_loop()
+
+    async def sender(http: httpx.AsyncClient) -> None:
+        for index in indices:  # shared by every sender: each index is taken once
+            if bucket is not None:
+                wait = bucket.reserve(loop.time())
+                if wait > 0:
+                    await asyncio.sleep(wait)
+            body = bodies.body(index)
+            outcome = await post_event(http, options.url, body, request_headers(body, options))
+            summary.add(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
+
+    async def run(http: httpx.AsyncClient) -> None:
+        await asyncio.gather(*(sender(http) for _ in range(min(options.concurrency, max(1, options.count)))))
+
+    started = time.perf_counter()
+    if client is not None:
+        await run(client)
+    else:
+        async with pooled_client(options.concurrency, options.timeout) as own:
+            await run(own)
+    summary.elapsed = time.perf_counter() - started
+    return summary
