@@ -11,7 +11,7 @@ from casehooks.cli.common import progress_bar
 from casehooks.crypto import Keyring
 from casehooks.settings import Settings
 from casehooks.store import keyring_from, migrate
-from casehooks.store.engine import make_engine
+from casehooks.store.engine import dispose, make_engine
 from casehooks.store.keys import count_keys, rotate
 
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
@@ -28,7 +28,7 @@ def upgrade_command() -> None:
         migrate.upgrade(engine)
         typer.echo(f"database at revision {migrate.current_revision(engine)} (was {before or 'empty'})")
     finally:
-        engine.dispose()
+        dispose(engine)
 
 
 @keys_app.command("generate")
@@ -65,7 +65,7 @@ def rotate_command() -> None:
             _write_private(key_file, combined.split(",")[0])
         typer.echo(f"re-wrapped {changed} key(s) under {keyring.active.key_id}")
     finally:
-        engine.dispose()
+        dispose(engine)
 
 
 def _write_private(path: Path, text: str) -> None:

@@ -55,6 +55,7 @@ class Worker:
         self._lease = lease
         self._poll_interval = poll_interval
         self._retry_base = retry_base
+        self._gather = 0.05
         self._documents = documents
         self._client = httpx.Client(follow_redirects=False)
         self._rng = rng or random.Random()
@@ -99,6 +100,9 @@ class Worker:
             _, pending = await asyncio.wait(waiters, timeout=self._poll_interval, return_when=asyncio.FIRST_COMPLETED)
             for waiter in pending:
                 waiter.cancel()
+            if self._wakeup.is_set() and not stop.is_set():
+                # Under a stream of deliveries, let a few commits gather so one claim takes them all.
+                await asyncio.sleep(self._gather)
         if running:
             await asyncio.wait(running)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 
 from casehooks.errors import ConfigurationError
 
@@ -33,13 +33,22 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30, "check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        engine = _sqlite_engine(parsed)
+        # One connection writes. Threads of this process queue for it in the pool instead of meeting SQLite's
+        # lock, whose busy handler sleeps in steps of up to 100 ms: that alone capped ingest at ~150 events/s.
+        write = _sqlite_engine(parsed, pool_size=1, max_overflow=0, pool_timeout=60)
+        engine._casehooks_writer = write.execution_options(**{WRITE_OPTION: True})  # type: ignore[attr-defined]
         return engine
     if parsed.get_backend_name() == "postgresql":
         return create_engine(parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
     raise ConfigurationError(f"unsupported database: {parsed.get_backend_name()}")
+
+
+def _sqlite_engine(url: URL, **pool: Any) -> Engine:
+    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **pool)
+    event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -60,8 +69,18 @@ def _sqlite_begin(connection: Any) -> None:
 
 
 def writer(engine: Engine) -> Engine:
-    """The same engine, for transactions that write: on SQLite they take the write lock when they begin."""
-    return engine.execution_options(**{WRITE_OPTION: True})
+    """The engine for transactions that write: on SQLite, a single connection that takes the write lock when a
+    transaction begins; on PostgreSQL, the engine itself."""
+    write: Engine | None = getattr(engine, "_casehooks_writer", None)
+    return write if write is not None else engine.execution_options(**{WRITE_OPTION: True})
+
+
+def dispose(engine: Engine) -> None:
+    """Close every pooled connection of ``engine`` and of its writer."""
+    write: Engine | None = getattr(engine, "_casehooks_writer", None)
+    if write is not None:
+        write.dispose()
+    engine.dispose()
 
 
 def is_postgresql(engine: Engine) -> bool:

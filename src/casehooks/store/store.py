@@ -24,7 +24,7 @@ from casehooks.events import (
 )
 from casehooks.settings import Settings
 from casehooks.store import migrate
-from casehooks.store.engine import make_engine, writer
+from casehooks.store.engine import dispose, make_engine, writer
 from casehooks.store.files import FileStore, StoredFile
 from casehooks.store.ingest import FILE_MARKER, Prepared, commit_event, prepare
 from casehooks.store.quarantine import Refusal, hold, seal_request
@@ -97,7 +97,7 @@ class Store:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
-        self.engine.dispose()
+        dispose(self.engine)
 
     def prepare(self, event: Event, body: bytes, *, source: str = "webhook") -> Prepared:
         return prepare(event, body, self.clock(), self.vault, self.files, source=source)
