@@ -13,7 +13,11 @@ from pydantic_core import core_schema
 def format_js_iso(value: datetime) -> str:
     """Format like JavaScript's ``Date.prototype.toISOString``: UTC, milliseconds, ``Z``."""
     utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # strftime("%Y") does not pad years before 1000; JavaScript always writes four digits.
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
+        f".{utc.microsecond // 1000:03d}Z"
+    )
 
 
 class Timestamp(datetime):
