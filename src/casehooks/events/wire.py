@@ -17,7 +17,10 @@ def js_number(value: float) -> str:
     """Format a number as JavaScript's ``Number.prototype.toString`` does."""
     if not math.isfinite(value):
         return "null"  # JSON.stringify writes NaN and Infinity as null
-    if value == int(value) and abs(value) < 1e21:
+    # Below 1e16 repr writes an integral float without an exponent, so its digits are the shortest ones; above,
+    # int() would print every binary digit where JavaScript pads the shortest digits with zeros (2**64 is
+    # 18446744073709552000 there).
+    if value == int(value) and abs(value) < 1e16:
         return str(int(value))
     digits, _, exponent = repr(abs(value)).partition("e")
     sign = "-" if value < 0 else ""
