@@ -9,8 +9,8 @@ from casehooks.store.mapping import FileOutcome, event_rows
 SEEN = datetime(2025, 9, 4, tzinfo=UTC)
 
 
-def test_comment_event_maps_to_case_people_activity_comment_and_attachment(comment_seed: dict[str, Any]) -> None:
-    event = parse_object(comment_seed)
+def test_comment_event_maps_to_case_people_activity_comment_and_attachment(comment_body: dict[str, Any]) -> None:
+    event = parse_object(comment_body)
     outcome = FileOutcome("stored", "ab" * 32, 4)
     rows = event_rows(event, "evt-1", SEEN, {"5e162d52-cf7f-46bd-b53e-dc8e29005a29": outcome})
 
@@ -26,8 +26,8 @@ def test_comment_event_maps_to_case_people_activity_comment_and_attachment(comme
     assert rows.activity is not None and rows.activity.columns["target_user_id"] == "4cNpFgLRTtPcEjbAH9ujWAv1zY03"
 
 
-def test_plain_columns_carry_no_phi(comment_seed: dict[str, Any]) -> None:
-    event = parse_object(comment_seed)
+def test_plain_columns_carry_no_phi(comment_body: dict[str, Any]) -> None:
+    event = parse_object(comment_body)
     rows = event_rows(event, "evt-1", SEEN, {})
     every = [rows.case, rows.activity, rows.comment, *rows.people, *rows.attachments]
     plain = repr([row.columns for row in every if row is not None])
@@ -35,16 +35,16 @@ def test_plain_columns_carry_no_phi(comment_seed: dict[str, Any]) -> None:
         assert phi not in plain
 
 
-def test_a_person_named_twice_is_one_row(comment_seed: dict[str, Any]) -> None:
-    event = parse_object(comment_seed)
+def test_a_person_named_twice_is_one_row(comment_body: dict[str, Any]) -> None:
+    event = parse_object(comment_body)
     rows = event_rows(event, "evt-1", SEEN, {})
     ids = [person.key for person in rows.people]
     assert len(ids) == len(set(ids))
     assert "WzvygANWTEcfsLlDW1K22WWS7dY2" in ids  # submitter, actor, author and uploader at once
 
 
-def test_attachment_without_stored_file_is_absent(attachment_seed: dict[str, Any]) -> None:
-    event = parse_object(attachment_seed)
+def test_attachment_without_stored_file_is_absent(attachment_body: dict[str, Any]) -> None:
+    event = parse_object(attachment_body)
     rows = event_rows(event, "evt-2", SEEN, {})
     assert rows.attachments[0].columns["content_status"] == "absent"
     assert rows.attachments[0].details["fileName"] == "logo.png"
