@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -38,8 +39,9 @@ def test_star_import_gives_exactly_the_exports() -> None:
 
 def test_public_names_of_the_module_are_all_exported() -> None:
     public = {name for name in vars(casehooks) if not name.startswith("_")}
-    submodules = {"errors", "events", "signing", "cli", "settings"}
-    assert public - submodules == set(casehooks.__all__) - {"__version__"}
+    submodules = {name for name, value in vars(casehooks).items() if isinstance(value, types.ModuleType)}
+    lazy = {"Receiver"}  # resolved on first use, so that parsing alone does not import the server
+    assert public - submodules | lazy == set(casehooks.__all__) - {"__version__"}
 
 
 @pytest.mark.parametrize(

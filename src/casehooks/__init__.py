@@ -1,6 +1,7 @@
 """casehooks: receive, verify, store and send the case platform's webhooks, with PHI kept safe."""
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
 
 from casehooks.errors import (
     CasehooksError,
@@ -33,11 +34,11 @@ from casehooks.signing import Authenticator, StaticHeader, sign, verify
 
 __version__ = "0.1.0"
 
-if TYPE_CHECKING:
+if _TYPE_CHECKING:
     from casehooks.receiver import Receiver
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> _Any:
     # The receiver pulls in the web server and the database; ``import casehooks`` for parsing stays light.
     if name == "Receiver":
         from casehooks.receiver import Receiver
