@@ -54,4 +54,3 @@ def attachment_body() -> dict[str, Any]:
 @pytest.fixture
 def comment_body() -> dict[str, Any]:
     return seed("add_case_comment")
-
