@@ -28,7 +28,14 @@ def test_viewer_sees_no_phi_and_restricted_items_only_as_marks() -> None:
         assert value not in text
     assert shown["masked"] is True
     assert shown["submitter"] == {"id": "p1", "role": "SUBMITTER"}
-    assert shown["timeline"][1] == {"kind": "attachment", "at": AT, "id": "f1", "is_restricted": True, "masked": True}
+    assert shown["timeline"][1] == {
+        "kind": "attachment",
+        "at": AT,
+        "id": "f1",
+        "is_restricted": True,
+        "masked": True,
+        "hidden": True,
+    }
 
 
 def test_clinician_sees_phi_and_restricted_items() -> None:

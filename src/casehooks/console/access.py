@@ -69,6 +69,7 @@ def _restricted_stub(item: dict[str, Any]) -> dict[str, Any]:
         "id": item["id"],
         "is_restricted": True,
         "masked": True,
+        "hidden": True,
     }
 
 

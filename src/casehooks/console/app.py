@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
 
 from casehooks.console.api import api_router
 from casehooks.console.identity import Identities
+from casehooks.console.pages import HERE, error_page, pages_router
 from casehooks.console.reading import Console
 from casehooks.errors import AccessDenied, NotFound, NotSignedIn
 from casehooks.signing import Authenticator
@@ -33,6 +35,13 @@ def build_console(store: Store, authenticator: Authenticator) -> FastAPI:
         redoc_url=None,
     )
     app.include_router(api_router(console, identities))
+    app.include_router(pages_router(console, identities))
+    app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/", include_in_schema=False)
+    @app.get("/console", include_in_schema=False)
+    def home() -> Response:
+        return RedirectResponse("/console/", status_code=307)
 
     @app.exception_handler(NotSignedIn)
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
@@ -42,10 +51,14 @@ def build_console(store: Store, authenticator: Authenticator) -> FastAPI:
 
     @app.exception_handler(AccessDenied)
     async def access_denied(request: Request, exc: AccessDenied) -> Response:
-        return JSONResponse({"detail": str(exc)}, status_code=403)
+        if _is_api(request):
+            return JSONResponse({"detail": str(exc)}, status_code=403)
+        return error_page(request, 403, "Your role does not allow this.")
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
-        return JSONResponse({"detail": str(exc)}, status_code=404)
+        if _is_api(request):
+            return JSONResponse({"detail": str(exc)}, status_code=404)
+        return error_page(request, 404, str(exc))
 
     return app
