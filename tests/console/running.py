@@ -13,7 +13,32 @@ from tests.receiver.events import attachment_event, comment_event, signed
 
 SECRET = "console-secret"
 PASSWORD = "a good long password"
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n" + b"SECRET-FILE-CONTENT-42" * 50
+
+
+def pdf(text: str) -> bytes:
+    """A small, valid one-page PDF that shows ``text``."""
+    stream = f"BT /F1 24 Tf 40 100 Td ({text}) Tj ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 400 200] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += f"trailer << /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)
+
+
+PDF = pdf("Lab results: SECRET-FILE-CONTENT-42")
 
 
 @dataclass
@@ -22,6 +47,8 @@ class Running:
     tokens: dict[Role, str] = field(default_factory=dict)
     attachment_id: str = ""
     comment_event_id: str = ""
+
+    admin_role: Role = Role.ADMIN
 
     def api(self, role: Role | None) -> httpx.Client:
         headers = {"authorization": f"Bearer {self.tokens[role]}"} if role else {}

@@ -215,7 +215,10 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
             media_type=file_type if inline else "application/octet-stream",
             headers={
                 "content-disposition": f'{"inline" if inline else "attachment"}; filename="{name}"',
-                "content-security-policy": "default-src 'none'; sandbox",
+                # Served files run nothing. Chromium's PDF viewer does not load in a sandboxed document, so an
+                # inline PDF gets the strict policy without the sandbox.
+                "content-security-policy": "default-src 'none'; frame-ancestors 'self'"
+                + ("" if inline and file_type == "application/pdf" else "; sandbox"),
                 "x-content-type-options": "nosniff",
                 "cache-control": "no-store",
             },
