@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import getpass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 import typer
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from casehooks.cli.common import opened_store
@@ -21,6 +22,12 @@ tokens_app = typer.Typer(help="API tokens with scopes, acting for a user.", no_a
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 CLI = "cli:" + getpass.getuser()
+
+
+def _audit(connection: Connection, action: str, object_type: str, object_id: str, now: datetime) -> None:
+    accounts.audit(
+        connection, username=CLI, via="cli", action=action, object_type=object_type, object_id=object_id, now=now
+    )
 
 
 @users_app.command("add")
@@ -47,15 +54,7 @@ def add_command(
         try:
             with writer(store.engine).begin() as connection:
                 accounts.add_user(connection, username, role.value, password_hash, store.clock())
-                accounts.audit(
-                    connection,
-                    username=CLI,
-                    via="cli",
-                    action="add_user",
-                    object_type="user",
-                    object_id=username,
-                    now=store.clock(),
-                )
+                _audit(connection, "add_user", "user", username, store.clock())
         except IntegrityError:
             typer.echo(f"user {username} exists already", err=True)
             raise typer.Exit(1) from None
@@ -75,15 +74,7 @@ def remove_command(username: str) -> None:
     """Remove a user, with their sessions and tokens."""
     with opened_store() as store, writer(store.engine).begin() as connection:
         accounts.remove_user(connection, username)
-        accounts.audit(
-            connection,
-            username=CLI,
-            via="cli",
-            action="remove_user",
-            object_type="user",
-            object_id=username,
-            now=store.clock(),
-        )
+        _audit(connection, "remove_user", "user", username, store.clock())
     typer.echo(f"removed {username}")
 
 
@@ -112,9 +103,7 @@ def create_command(
             now=now,
             expires_at=now + timedelta(days=expires_days) if expires_days else None,
         )
-        accounts.audit(
-            connection, username=CLI, via="cli", action="create_token", object_type="token", object_id=token.id, now=now
-        )
+        _audit(connection, "create_token", "token", token.id, now)
     typer.echo(f"created token {token.id} for {user}; it is shown once:", err=True)
     typer.echo(token.text)
 
@@ -133,13 +122,5 @@ def revoke_command(token_id: str) -> None:
     """Revoke a token at once."""
     with opened_store() as store, writer(store.engine).begin() as connection:
         accounts.revoke_token(connection, token_id, store.clock())
-        accounts.audit(
-            connection,
-            username=CLI,
-            via="cli",
-            action="revoke_token",
-            object_type="token",
-            object_id=token_id,
-            now=store.clock(),
-        )
+        _audit(connection, "revoke_token", "token", token_id, store.clock())
     typer.echo(f"revoked {token_id}")
