@@ -8,6 +8,8 @@
     ├── StoreUnavailable               the database or blob store cannot commit now; retry later
     ├── NotFound(kind, key)            no such event, case, attachment, job ...
     ├── CryptoError(reason)            a ciphertext does not decrypt (wrong key, tampered, truncated)
+    ├── NotSignedIn                    a console request without a valid session or token
+    ├── AccessDenied(scope)            the reader's role or token does not allow this
     └── ConfigurationError             the settings do not make sense
 
 Messages never carry payload values: they name paths, ids and reasons, so that they are safe to log.
@@ -72,6 +74,18 @@ class CryptoError(CasehooksError):
     def __init__(self, reason: str) -> None:
         self.reason = reason
         super().__init__(reason)
+
+
+class NotSignedIn(CasehooksError):
+    """A console request came without a valid session or API token."""
+
+
+class AccessDenied(CasehooksError):
+    """The reader's role (or token scopes) lacks ``scope``."""
+
+    def __init__(self, scope: str) -> None:
+        self.scope = scope
+        super().__init__(f"this needs the {scope} scope")
 
 
 class ConfigurationError(CasehooksError):

@@ -23,3 +23,11 @@ def test_upgrade_twice_is_harmless(tmp_path: Path) -> None:
     migrate.upgrade(engine)
     migrate.upgrade(engine)
     assert migrate.current_revision(engine) == migrate.head_revision()
+
+
+def test_console_tables_migrate_from_the_initial_schema(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    migrate.upgrade(engine, "0001")
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == "0002"
+    assert migrate.pending_changes(engine) == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from casehooks.cli import schema, serve, trigger
+from casehooks.cli.access import tokens_app, users_app
 from casehooks.cli.admin import db_app, keys_app
 from casehooks.cli.cases import attachments_app, cases_app
 from casehooks.cli.events import events_app
@@ -27,6 +28,8 @@ app.add_typer(attachments_app, name="attachments")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 
 
 def main() -> None:

@@ -12,7 +12,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
 from casehooks.receiver.intake import Answer, Intake
 from casehooks.receiver.metrics import Metrics
@@ -83,7 +84,11 @@ def build_app(
     metrics: Metrics,
     max_body_bytes: int,
     lifespan: contextlib.AbstractAsyncContextManager[None] | None = None,
+    console: ASGIApp | None = None,
 ) -> Starlette:
+    """The receiver's routes, then (when given) the console for every other path: no middleware of the
+    console's ever runs in front of the webhook."""
+
     @contextlib.asynccontextmanager
     async def run(_: Starlette) -> AsyncIterator[None]:
         if lifespan is None:
@@ -92,4 +97,12 @@ def build_app(
         async with lifespan:
             yield
 
-    return Starlette(routes=receiver_routes(intake, store, metrics, max_body_bytes), lifespan=run)
+    routes: list[Route | Mount] = [*receiver_routes(intake, store, metrics, max_body_bytes)]
+    if console is not None:
+        routes.append(Mount("", app=console))
+    return Starlette(routes=routes, lifespan=run, exception_handlers={404: _not_found})
+
+
+async def _not_found(_: Request, __: Exception) -> Response:
+    # Paths no route matches (even the console's catch-all, e.g. with a newline) answer JSON like the rest.
+    return JSONResponse({"detail": "Not Found"}, status_code=404)

@@ -11,6 +11,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 
+from casehooks.console.app import build_console
 from casehooks.receiver.app import build_app
 from casehooks.receiver.documents import document_policy
 from casehooks.receiver.handlers import Receiver
@@ -90,7 +91,8 @@ def build_service(settings: Settings, receiver: Receiver | None = None, *, run_w
                 worker.close()
             store.close()
 
-    app = build_app(intake, store, metrics, settings.max_body_bytes, lifespan=lifespan())
+    console = build_console(store, authenticator) if settings.console else None
+    app = build_app(intake, store, metrics, settings.max_body_bytes, lifespan=lifespan(), console=console)
     return Service(settings, store, metrics, intake, worker, app)
 
 

@@ -12,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from casehooks.store import access_tables  # noqa: F401  (registers the console's tables on Base)
 from casehooks.store.engine import writer
 from casehooks.store.tables import Base
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Select, or_, select
+from sqlalchemy import Connection, Select, func, or_, select
 
 from casehooks.errors import NotFound
 from casehooks.store.tables import (
@@ -37,6 +37,7 @@ class EventFilter:
     until: datetime | None = None
     limit: int = 50
     before_seq: int | None = None
+    after_seq: int | None = None
 
 
 def _plain(row: Any, *skip: str) -> dict[str, Any]:
@@ -74,6 +75,8 @@ def list_events(connection: Connection, where: EventFilter) -> list[dict[str, An
         query = query.where(EventRow.received_at < where.until)
     if where.before_seq:
         query = query.where(EventRow.seq < where.before_seq)
+    if where.after_seq is not None:
+        query = query.where(EventRow.seq > where.after_seq)
     events = []
     for row in connection.execute(query):
         item = _plain(row, "deviations")
@@ -145,9 +148,18 @@ def sealed_body(connection: Connection, vault: Vault, event_id: str) -> tuple[by
 
 
 def list_cases(
-    connection: Connection, *, status: str | None = None, organization_id: str | None = None, limit: int = 50
+    connection: Connection,
+    *,
+    status: str | None = None,
+    organization_id: str | None = None,
+    short_id: str | None = None,
+    limit: int = 50,
 ) -> list[dict[str, Any]]:
+    """Cases, most recently updated first; ``short_id`` matches the start of a short id, in any case."""
     query: Select[Any] = select(CaseRow.__table__).order_by(CaseRow.updated_at.desc()).limit(limit)
+    if short_id:
+        pattern = short_id.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(func.upper(CaseRow.short_id).like(pattern, escape="\\"))
     if status:
         query = query.where(CaseRow.status == status)
     if organization_id:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from casehooks.store import access_tables  # noqa: F401  (registers the console's tables on Base)
 from casehooks.store.tables import Base
 
 connection = context.config.attributes["connection"]

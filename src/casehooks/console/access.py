@@ -1,0 +1,122 @@
+"""Roles and scopes decide what a reader may see and do; PHI is masked here, server-side, in one place.
+
+    role        read  phi  restricted  actions  admin
+    admin        x     x       x          x       x
+    clinician    x     x       x
+    operator     x                        x
+    viewer       x
+
+An API token carries scopes too: what it may do is what both its owner's role and its scopes allow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CLINICIAN = "clinician"
+    OPERATOR = "operator"
+    VIEWER = "viewer"
+
+
+class Scope(StrEnum):
+    READ = "read"  # events, cases, queue and quarantine, masked
+    PHI = "phi"  # submitter details, comment text, file names and contents
+    RESTRICTED = "restricted"  # items marked internal-only
+    ACTIONS = "actions"  # replay, reprocess, retry
+    ADMIN = "admin"  # the audit log and the users
+
+
+ROLE_SCOPES: dict[Role, frozenset[Scope]] = {
+    Role.ADMIN: frozenset(Scope),
+    Role.CLINICIAN: frozenset({Scope.READ, Scope.PHI, Scope.RESTRICTED}),
+    Role.OPERATOR: frozenset({Scope.READ, Scope.ACTIONS}),
+    Role.VIEWER: frozenset({Scope.READ}),
+}
+
+MASK = "•••"
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """Who is reading (a user, through a session or a token) and what they may do."""
+
+    username: str
+    role: Role
+    scopes: frozenset[Scope]
+    via: str  # "session" or "token:<id>"
+
+    @classmethod
+    def of(cls, username: str, role: str, via: str, token_scopes: Iterable[str] | None = None) -> Reader:
+        granted = ROLE_SCOPES[Role(role)]
+        if token_scopes is not None:
+            granted = granted & {Scope(scope) for scope in token_scopes if scope in Scope.__members__.values()}
+        return cls(username, Role(role), frozenset(granted), via)
+
+    def may(self, scope: Scope) -> bool:
+        return scope in self.scopes
+
+
+def _restricted_stub(item: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": item["kind"],
+        "at": item["at"],
+        "id": item["id"],
+        "is_restricted": True,
+        "masked": True,
+        "hidden": True,
+    }
+
+
+def mask_case(case: dict[str, Any], reader: Reader) -> dict[str, Any]:
+    """A case timeline fit for ``reader``: it must have been read with ``reveal`` only if the reader has PHI,
+    and with every restricted item; restricted items the reader may not see stay on the timeline as marks."""
+    shown = dict(case)
+    phi = reader.may(Scope.PHI)
+    shown["masked"] = not phi
+    timeline = []
+    for item in case["timeline"]:
+        if item.get("is_restricted") and not reader.may(Scope.RESTRICTED):
+            timeline.append(_restricted_stub(item))
+            continue
+        timeline.append({**item, "masked": not phi})
+    shown["timeline"] = timeline
+    if not phi:
+        _drop_phi(shown)
+    return shown
+
+
+# Keys that only ever come from sealed columns; dropped again here so that a read with reveal by mistake
+# still shows nothing to a reader without PHI.
+_PHI_KEYS = frozenset(
+    {"title", "referralCode", "archiveReason", "text", "fileName", "documentUrl", "valueBefore", "valueAfter"}
+)
+_PERSON_KEYS = frozenset({"id", "role"})
+
+
+def _drop_phi(case: dict[str, Any]) -> None:
+    for key in _PHI_KEYS:
+        case.pop(key, None)
+    if isinstance(case.get("submitter"), dict):
+        case["submitter"] = _person(case["submitter"])
+    for item in case["timeline"]:
+        for key in _PHI_KEYS:
+            item.pop(key, None)
+        for who in ("actor", "target_user", "author"):
+            if isinstance(item.get(who), dict):
+                item[who] = _person(item[who])
+
+
+def _person(person: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in person.items() if key in _PERSON_KEYS}
+
+
+def mask_attachment(meta: dict[str, Any], reader: Reader) -> dict[str, Any]:
+    if reader.may(Scope.PHI):
+        return {**meta, "masked": False}
+    return {**{key: value for key, value in meta.items() if key not in _PHI_KEYS}, "masked": True}

@@ -1,0 +1,177 @@
+"""The read API (JSON, documented by OpenAPI at ``/api/openapi.json``): events, cases, files, queue, quarantine.
+
+No ``from __future__ import annotations`` here: FastAPI reads the (local) dependency annotations at runtime.
+"""
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from casehooks.console import models
+from casehooks.console.access import Reader
+from casehooks.console.identity import SESSION_COOKIE, Identities
+from casehooks.console.reading import Console
+from casehooks.errors import NotSignedIn
+from casehooks.store.reads import EventFilter
+
+CSRF_HEADER = "x-csrf-token"
+_bearer = HTTPBearer(auto_error=False, description="An API token from `casehooks tokens create`.")
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": models.Problem, "description": "No valid token or session"},
+    403: {"model": models.Problem, "description": "The role or token scopes do not allow this"},
+    404: {"model": models.Problem, "description": "No such object"},
+}
+MAX_SEQ = 2**62  # within a 64-bit database integer
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Text = Annotated[str | None, Query(max_length=200)]
+
+
+def api_router(console: Console, identities: Identities) -> APIRouter:
+    def reader(
+        request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> Reader:
+        if credentials is not None:
+            return identities.from_token(credentials.credentials)
+        session_id = request.cookies.get(SESSION_COOKIE)
+        if not session_id:
+            raise NotSignedIn("sign in, or send a bearer token")
+        found = identities.from_session(session_id)
+        # A browser's own calls that change things must prove they come from our pages.
+        if request.method != "GET" and not identities.csrf_ok(session_id, request.headers.get(CSRF_HEADER)):
+            raise NotSignedIn("missing or wrong CSRF token")
+        return found
+
+    Who = Annotated[Reader, Depends(reader)]  # noqa: N806  (a type alias)
+    router = APIRouter(prefix="/api", responses=ERRORS)
+
+    @router.get("/me", response_model=models.Me, tags=["access"])
+    def me(who: Who) -> dict[str, Any]:
+        """Who the credentials belong to and what they allow."""
+        return {"username": who.username, "role": who.role.value, "scopes": sorted(who.scopes)}
+
+    @router.get("/overview", response_model=models.Overview, tags=["overview"])
+    def overview(who: Who) -> dict[str, Any]:
+        """Counts, queue depth, events per minute over the last hour and refusals by reason."""
+        shown = console.overview(who)
+        shown["events_per_minute"] = [
+            {"minute": minute, "count": count} for minute, count in shown["events_per_minute"]
+        ]
+        return shown
+
+    @router.get("/events", response_model=list[models.EventSummary], tags=["events"])
+    def events(
+        who: Who,
+        type: Text = None,
+        status: Text = None,
+        case: Text = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        after: Annotated[
+            int | None, Query(ge=0, le=MAX_SEQ, description="Only events with a larger seq (live updates).")
+        ] = None,
+        before: Annotated[
+            int | None, Query(ge=0, le=MAX_SEQ, description="Only events with a smaller seq (paging).")
+        ] = None,
+        limit: Limit = 50,
+    ) -> list[dict[str, Any]]:
+        """Stored events, newest first: no payload data."""
+        where = EventFilter(
+            event_type=type,
+            case_id=case,
+            job_status=status,
+            since=since,
+            until=until,
+            limit=limit,
+            before_seq=before,
+            after_seq=after,
+        )
+        return console.events(who, where)
+
+    @router.get("/events/{event_id}", response_model=models.EventDetail, tags=["events"])
+    def event(who: Who, event_id: str) -> dict[str, Any]:
+        """An event with its deviations, its job and every handler attempt."""
+        return console.event(who, event_id)
+
+    @router.post("/events/{event_id}/replay", response_model=models.Queued, tags=["actions"])
+    def replay(who: Who, event_id: str) -> dict[str, int]:
+        """Run the event's handlers again (needs the actions scope)."""
+        return {"queued": console.replay(who, event_id)}
+
+    @router.get("/cases", response_model=list[models.CaseSummary], tags=["cases"])
+    def cases(
+        who: Who,
+        short_id: Annotated[str | None, Query(max_length=64, description="The start of a short id.")] = None,
+        status: Text = None,
+        organization: Text = None,
+        limit: Limit = 50,
+    ) -> list[dict[str, Any]]:
+        """Cases, most recently updated first: no PHI."""
+        return console.cases(who, short_id=short_id, status=status, organization_id=organization, limit=limit)
+
+    @router.get("/cases/{case}", response_model=models.CaseDetail, tags=["cases"])
+    def case(who: Who, case: str) -> dict[str, Any]:
+        """A case (by id or short id) with its timeline; PHI and restricted items masked unless allowed."""
+        return console.case(who, case)
+
+    @router.get("/attachments/{attachment_id}", response_model=models.AttachmentMeta, tags=["cases"])
+    def attachment(who: Who, attachment_id: str) -> dict[str, Any]:
+        """An attachment's metadata; its file name only with the phi scope."""
+        return console.attachment(who, attachment_id)
+
+    @router.get(
+        "/attachments/{attachment_id}/content",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"application/octet-stream": {}}, "description": "The decrypted file"}},
+        tags=["cases"],
+    )
+    def content(who: Who, attachment_id: str) -> StreamingResponse:
+        """The attachment's file, decrypted and streamed (needs the phi scope; audited)."""
+        download = console.download(who, attachment_id)
+        return StreamingResponse(
+            download.chunks,
+            media_type="application/octet-stream",
+            headers={
+                "content-disposition": f'attachment; filename="{attachment_id}"',
+                "cache-control": "no-store",
+                "x-content-type-options": "nosniff",
+            },
+        )
+
+    @router.get("/quarantine", response_model=list[models.QuarantineItem], tags=["quarantine"])
+    def quarantine(
+        who: Who, status: Annotated[str, Query(pattern="^(held|reprocessed|all)$")] = "held"
+    ) -> list[dict[str, Any]]:
+        """Refused requests with their reasons (credentials masked, bodies never shown)."""
+        return console.quarantine(who, None if status == "all" else status)
+
+    @router.post("/quarantine/{record_id}/reprocess", response_model=models.ReprocessOutcome, tags=["actions"])
+    def reprocess(who: Who, record_id: str) -> dict[str, Any]:
+        """Run a held request through the checks again with today's secrets."""
+        outcome = console.reprocess(who, record_id)
+        return {
+            "record_id": outcome.record_id,
+            "outcome": outcome.outcome,
+            "event_id": outcome.event_id,
+            "reason": outcome.reason,
+        }
+
+    @router.get("/queue", response_model=models.QueueState, tags=["queue"])
+    def queue(who: Who) -> dict[str, Any]:
+        """Jobs by state, and the events whose handlers failed."""
+        return console.queue(who)
+
+    @router.post("/queue/retry-dead", response_model=models.Queued, tags=["actions"])
+    def retry_dead(who: Who) -> dict[str, int]:
+        """Queue every dead-lettered job again."""
+        return {"queued": console.retry_dead(who)}
+
+    @router.get("/audit", response_model=list[models.AuditEntry], tags=["access"])
+    def audit(who: Who, username: Text = None, limit: Limit = 200) -> list[dict[str, Any]]:
+        """Who read PHI or acted, and when (admins only)."""
+        return console.audit_log(who, username=username, limit=limit)
+
+    return router

@@ -1,0 +1,64 @@
+"""The console as one ASGI app: the JSON API under ``/api`` and the pages under ``/console``."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from casehooks.console.api import api_router
+from casehooks.console.identity import Identities
+from casehooks.console.pages import HERE, error_page, pages_router
+from casehooks.console.reading import Console
+from casehooks.errors import AccessDenied, NotFound, NotSignedIn
+from casehooks.signing import Authenticator
+from casehooks.store import Store
+
+LOGIN_PATH = "/console/login"
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api")
+
+
+def build_console(store: Store, authenticator: Authenticator) -> FastAPI:
+    """The console over ``store``; mounted by the receiver beside (never in front of) the webhook route."""
+    console = Console(store, authenticator)
+    identities = Identities(store)
+    app = FastAPI(
+        title="casehooks console API",
+        version="1",
+        description="Read stored events, cases, files, the queue and the quarantine; replay and reprocess. "
+        "Every read of PHI is audited.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.include_router(api_router(console, identities))
+    app.include_router(pages_router(console, identities))
+    app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.get("/", include_in_schema=False)
+    @app.get("/console", include_in_schema=False)
+    def home() -> Response:
+        return RedirectResponse("/console/", status_code=307)
+
+    @app.exception_handler(NotSignedIn)
+    async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": str(exc)}, status_code=401, headers={"www-authenticate": "Bearer"})
+        return RedirectResponse(LOGIN_PATH, status_code=303)
+
+    @app.exception_handler(AccessDenied)
+    async def access_denied(request: Request, exc: AccessDenied) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": str(exc)}, status_code=403)
+        return error_page(request, 403, "Your role does not allow this.")
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": str(exc)}, status_code=404)
+        return error_page(request, 404, str(exc))
+
+    return app

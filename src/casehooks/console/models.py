@@ -1,0 +1,178 @@
+"""The JSON API's response shapes: what the OpenAPI document promises and schemathesis checks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+class EventSummary(BaseModel):
+    seq: int
+    id: str
+    event_type: str
+    case_id: str | None
+    received_at: datetime
+    body_size: int
+    source: str
+    job_id: int | None
+    job_status: str | None
+    job_attempts: int | None
+    deviation_count: int
+
+
+class Job(BaseModel):
+    id: int
+    status: str
+    attempts: int
+    run_at: datetime
+    last_error: str | None
+    finished_at: datetime | None
+
+
+class HandlerAttempt(BaseModel):
+    job_id: int
+    attempt: int
+    handler: str
+    outcome: str
+    error: str | None
+    started_at: datetime
+    duration_ms: float
+
+
+class EventDetail(BaseModel):
+    seq: int
+    id: str
+    event_type: str
+    case_id: str | None
+    received_at: datetime
+    body_sha256: str
+    body_size: int
+    source: str
+    deviations: list[dict[str, Any]]
+    jobs: list[Job]
+    attempts: list[HandlerAttempt]
+
+
+class CaseSummary(BaseModel):
+    id: str
+    short_id: str | None
+    organization_id: str | None
+    type: str | None
+    status: str | None
+    created_at: datetime | None
+    updated_at: datetime | None
+    closed_at: datetime | None
+    is_archived: bool | None
+    is_escalated: bool | None
+    submitter_id: str | None
+    first_seen_at: datetime
+
+
+class Person(BaseModel):
+    """Someone named by the case: only ``id`` and ``role`` unless the reader may see PHI."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    role: str | None = None
+
+
+class TimelineItem(BaseModel):
+    """An activity, comment or attachment. A restricted item the reader may not see keeps only its mark."""
+
+    model_config = ConfigDict(extra="allow")
+
+    kind: str
+    at: datetime | None
+    id: str
+    is_restricted: bool | None = None
+    masked: bool
+
+
+class CaseDetail(CaseSummary):
+    model_config = ConfigDict(extra="allow")
+
+    submitter: Person | None
+    masked: bool
+    timeline: list[TimelineItem]
+
+
+class AttachmentMeta(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    case_id: str | None
+    comment_id: str | None
+    event_id: str
+    created_at: datetime | None
+    is_restricted: bool | None
+    is_phi: bool | None
+    content_status: str
+    size: int | None
+    masked: bool
+
+
+class QuarantineItem(BaseModel):
+    id: str
+    received_at: datetime
+    reason: str
+    detail: str
+    status_code: int
+    size: int
+    sha256: str | None
+    headers: dict[str, str]
+    body_kept: bool
+    status: str
+    event_id: str | None
+
+
+class QueueState(BaseModel):
+    depth: dict[str, int]
+    failed: list[EventSummary]
+
+
+class MinuteCount(BaseModel):
+    minute: datetime
+    count: int
+
+
+class Overview(BaseModel):
+    events: int
+    cases: int
+    quarantine_held: int
+    queue: dict[str, int]
+    events_per_minute: list[MinuteCount]
+    refusals_by_reason: dict[str, int]
+
+
+class Queued(BaseModel):
+    queued: int
+
+
+class ReprocessOutcome(BaseModel):
+    record_id: str
+    outcome: str
+    event_id: str | None
+    reason: str | None
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    username: str
+    via: str
+    action: str
+    object_type: str
+    object_id: str | None
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    scopes: list[str]

@@ -1,0 +1,261 @@
+"""The web console: server-rendered pages (Jinja2) over the same operations as the API, for a signed-in user.
+
+Sessions live in an ``HttpOnly``, ``SameSite=Strict`` cookie (``Secure`` over https); every form that changes
+something carries the session's CSRF token, and the sign-in form a nonce of its own.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
+
+from casehooks.console.access import Reader, Scope
+from casehooks.console.auth import csrf_token, new_nonce, same
+from casehooks.console.charts import bar_chart, horizontal_bars
+from casehooks.console.identity import SESSION_COOKIE, SESSION_TTL, Identities
+from casehooks.console.reading import Console
+from casehooks.errors import AccessDenied, NotSignedIn
+from casehooks.store.reads import EventFilter
+
+HERE = Path(__file__).parent
+LOGIN_COOKIE = "casehooks_login"
+PREVIEWABLE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'self'; form-action 'self'; base-uri 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+    "cache-control": "no-store",
+}
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def _when(value: Any) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else ""
+
+
+templates.env.filters["when"] = _when
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _session_id(request: Request) -> str:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        raise NotSignedIn("sign in")
+    return session_id
+
+
+def render(request: Request, name: str, reader: Reader | None, status_code: int = 200, **context: Any) -> Response:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    context.update(
+        reader=reader,
+        csrf=csrf_token(session_id) if session_id and reader else "",
+        may={scope.value: reader.may(scope) for scope in Scope} if reader else {},
+        path=request.url.path,
+        notice=request.query_params.get("notice", "")[:200],
+    )
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def _file_type(meta: dict[str, Any]) -> str:
+    guessed, _ = mimetypes.guess_type(str(meta.get("fileName") or ""))
+    return guessed or "application/octet-stream"
+
+
+def _safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name)[:120] or "file"
+
+
+def pages_router(console: Console, identities: Identities) -> APIRouter:
+    router = APIRouter(prefix="/console", include_in_schema=False)
+
+    def reader_of(request: Request) -> Reader:
+        return identities.from_session(_session_id(request))
+
+    async def checked_form(request: Request) -> tuple[Reader, Any]:
+        """The signed-in reader and the posted form, once its CSRF token matches the session."""
+        session_id = _session_id(request)
+        form = await request.form()
+        if not identities.csrf_ok(session_id, str(form.get("csrf", ""))):
+            raise AccessDenied("csrf")
+        return await run_in_threadpool(identities.from_session, session_id), form
+
+    def back(url: str, notice: str) -> RedirectResponse:
+        return RedirectResponse(f"{url}?notice={quote(notice)}", status_code=303)
+
+    @router.get("/login")
+    def login_page(request: Request) -> Response:
+        nonce = new_nonce()
+        response = render(request, "login.html", None, nonce=nonce, error=request.query_params.get("error"))
+        response.set_cookie(
+            LOGIN_COOKIE, nonce, max_age=600, httponly=True, samesite="strict", secure=_secure(request), path="/console"
+        )
+        return response
+
+    @router.post("/login")
+    async def login(request: Request) -> Response:
+        form = await request.form()
+        nonce = request.cookies.get(LOGIN_COOKIE, "")
+        if not nonce or not same(nonce, str(form.get("nonce", ""))):
+            return RedirectResponse("/console/login?error=expired", status_code=303)
+        client = request.client.host if request.client else ""
+        if not _secure(request) and client not in _LOOPBACK:
+            return RedirectResponse("/console/login?error=https", status_code=303)
+        signed = await run_in_threadpool(
+            identities.sign_in, str(form.get("username", ""))[:80], str(form.get("password", ""))[:1000]
+        )
+        if signed is None:
+            return RedirectResponse("/console/login?error=wrong", status_code=303)
+        session_id, _ = signed
+        response = RedirectResponse("/console/", status_code=303)
+        response.delete_cookie(LOGIN_COOKIE, path="/console")
+        response.set_cookie(
+            SESSION_COOKIE,
+            session_id,
+            max_age=int(SESSION_TTL.total_seconds()),
+            httponly=True,
+            samesite="strict",
+            secure=_secure(request),
+            path="/",
+        )
+        return response
+
+    @router.post("/logout")
+    async def logout(request: Request) -> Response:
+        await checked_form(request)
+        await run_in_threadpool(identities.sign_out, _session_id(request))
+        response = RedirectResponse("/console/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path="/")
+        return response
+
+    @router.get("/")
+    def overview(request: Request) -> Response:
+        who = reader_of(request)
+        shown = console.overview(who)
+        per_minute = [(minute.strftime("%H:%M"), count) for minute, count in shown["events_per_minute"]]
+        return render(
+            request,
+            "overview.html",
+            who,
+            shown=shown,
+            events_chart=Markup(bar_chart(per_minute, label="events per minute, last hour")),  # noqa: S704
+            refusals_chart=Markup(horizontal_bars(shown["refusals_by_reason"])),  # noqa: S704
+        )
+
+    @router.get("/events")
+    def events(request: Request) -> Response:
+        who = reader_of(request)
+        params = request.query_params
+        where = EventFilter(
+            event_type=params.get("type") or None,
+            job_status=params.get("status") or None,
+            case_id=params.get("case") or None,
+            limit=100,
+        )
+        rows = console.events(who, where)
+        return render(request, "events.html", who, events=rows, filters=dict(params))
+
+    @router.get("/events/{event_id}")
+    def event(request: Request, event_id: str) -> Response:
+        who = reader_of(request)
+        return render(request, "event.html", who, event=console.event(who, event_id))
+
+    @router.post("/events/{event_id}/replay")
+    async def replay(request: Request, event_id: str) -> Response:
+        who, form = await checked_form(request)
+        queued = await run_in_threadpool(console.replay, who, event_id)
+        target = str(form.get("next") or "")
+        return back(target if target.startswith("/console/") else f"/console/events/{event_id}", f"queued {queued}")
+
+    @router.get("/cases")
+    def cases(request: Request) -> Response:
+        who = reader_of(request)
+        query = request.query_params.get("q", "").strip()[:64]
+        status = request.query_params.get("status") or None
+        found = console.cases(who, short_id=query or None, status=status, limit=100)
+        if query and len(found) == 1:
+            return RedirectResponse(f"/console/cases/{quote(found[0]['id'])}", status_code=303)
+        return render(request, "cases.html", who, cases=found, query=query)
+
+    @router.get("/cases/{case}")
+    def case(request: Request, case: str) -> Response:
+        who = reader_of(request)
+        shown = console.case(who, case)
+        for item in shown["timeline"]:
+            if item["kind"] == "attachment" and not item.get("masked"):
+                item["file_type"] = _file_type(item)
+                item["previewable"] = item["file_type"] in PREVIEWABLE and item.get("content_status") == "stored"
+        return render(request, "case.html", who, case=shown)
+
+    @router.get("/attachments/{attachment_id}/file")
+    def attachment_file(request: Request, attachment_id: str) -> Response:
+        who = reader_of(request)
+        download = console.download(who, attachment_id)
+        file_type = _file_type(download.meta)
+        inline = request.query_params.get("inline") == "1" and file_type in PREVIEWABLE
+        name = _safe_name(str(download.meta.get("fileName") or attachment_id))
+        return StreamingResponse(
+            download.chunks,
+            media_type=file_type if inline else "application/octet-stream",
+            headers={
+                "content-disposition": f'{"inline" if inline else "attachment"}; filename="{name}"',
+                # Served files run nothing. Chromium's PDF viewer does not load in a sandboxed document, so an
+                # inline PDF gets the strict policy without the sandbox.
+                "content-security-policy": "default-src 'none'; frame-ancestors 'self'"
+                + ("" if inline and file_type == "application/pdf" else "; sandbox"),
+                "x-content-type-options": "nosniff",
+                "cache-control": "no-store",
+            },
+        )
+
+    @router.get("/quarantine")
+    def quarantine(request: Request) -> Response:
+        who = reader_of(request)
+        status = request.query_params.get("status", "held")
+        rows = console.quarantine(who, None if status == "all" else status)
+        return render(request, "quarantine.html", who, held=rows, status=status)
+
+    @router.post("/quarantine/{record_id}/reprocess")
+    async def reprocess(request: Request, record_id: str) -> Response:
+        who, _ = await checked_form(request)
+        outcome = await run_in_threadpool(console.reprocess, who, record_id)
+        return back("/console/quarantine", f"{record_id}: {outcome.outcome} {outcome.reason or ''}".strip())
+
+    @router.get("/failed")
+    def failed(request: Request) -> Response:
+        who = reader_of(request)
+        return render(request, "failed.html", who, queue=console.queue(who))
+
+    @router.post("/failed/retry-dead")
+    async def retry_dead(request: Request) -> Response:
+        who, _ = await checked_form(request)
+        queued = await run_in_threadpool(console.retry_dead, who)
+        return back("/console/failed", f"queued {queued}")
+
+    @router.get("/audit")
+    def audit(request: Request) -> Response:
+        who = reader_of(request)
+        username = request.query_params.get("user") or None
+        return render(request, "audit.html", who, entries=console.audit_log(who, username=username))
+
+    return router
+
+
+def error_page(request: Request, status_code: int, message: str) -> Response:
+    return render(request, "error.html", None, status_code=status_code, message=message)

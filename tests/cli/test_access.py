@@ -1,0 +1,41 @@
+"""``casehooks users`` and ``casehooks tokens`` against a real data folder."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.processes import casehooks_env, run_cli
+
+pytestmark = pytest.mark.acceptance
+
+
+def test_users_are_added_listed_and_removed_with_hashed_passwords(tmp_path: Path) -> None:
+    env = casehooks_env(tmp_path / "data", user_password="a long password")
+    run_cli(env, "users", "add", "ada", "--role", "clinician")
+    listed = json.loads(run_cli(env, "users", "list", "--json").stdout)
+    assert [(user["username"], user["role"]) for user in listed] == [("ada", "clinician")]
+    assert b"a long password" not in (tmp_path / "data" / "casehooks.db").read_bytes()
+    again = run_cli(env, "users", "add", "ada", check=False)
+    assert again.returncode == 1
+    run_cli(env, "users", "remove", "ada")
+    assert json.loads(run_cli(env, "users", "list", "--json").stdout) == []
+
+
+def test_token_is_shown_once_stored_hashed_and_revocable(tmp_path: Path) -> None:
+    env = casehooks_env(tmp_path / "data", user_password="a long password")
+    run_cli(env, "users", "add", "ops", "--role", "operator")
+    created = run_cli(env, "tokens", "create", "--user", "ops", "--scope", "read", "--scope", "actions")
+    text = created.stdout.strip()
+    assert text.startswith("chk_")
+    secret = text.split("_", 2)[2]
+    assert secret.encode() not in (tmp_path / "data" / "casehooks.db").read_bytes()
+    token_id = text.split("_")[1]
+    [token] = json.loads(run_cli(env, "tokens", "list", "--json").stdout)
+    assert token["id"] == token_id
+    assert token["scopes"] == ["actions", "read"]
+    run_cli(env, "tokens", "revoke", token_id)
+    [token] = json.loads(run_cli(env, "tokens", "list", "--json").stdout)
+    assert token["revoked_at"] is not None

@@ -1,0 +1,128 @@
+"""The read API over real HTTP: sign-in by token, masking by role, audited PHI reads, actions, the schema."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from casehooks.console.access import Role
+from tests.console.running import PDF, Running, start_console
+
+pytestmark = pytest.mark.acceptance
+
+CASE = "ADA-C1HM17"
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    started = start_console(tmp_path_factory.mktemp("console"))
+    yield started
+    started.server.stop()
+
+
+def test_nothing_is_read_without_credentials(running: Running) -> None:
+    with running.api(None) as client:
+        for path in ("/api/events", "/api/cases", f"/api/cases/{CASE}", "/api/quarantine", "/api/queue"):
+            assert client.get(path).status_code == 401, path
+        forged = client.get("/api/events", headers={"authorization": "Bearer chk_0000_nope"})
+        assert forged.status_code == 401
+
+
+def test_events_filter_by_type_and_follow_by_seq(running: Running) -> None:
+    with running.api(Role.VIEWER) as client:
+        comments = client.get("/api/events", params={"type": "ADD_CASE_COMMENT"}).json()
+        assert [event["id"] for event in comments] == [running.comment_event_id]
+        newest = max(event["seq"] for event in client.get("/api/events").json())
+        assert client.get("/api/events", params={"after": newest}).json() == []
+
+
+def test_cases_are_found_by_the_start_of_their_short_id(running: Running) -> None:
+    with running.api(Role.VIEWER) as client:
+        found = client.get("/api/cases", params={"short_id": "ada-c1"}).json()
+    assert [case["short_id"] for case in found] == [CASE]
+
+
+def test_viewer_sees_the_timeline_with_phi_masked(running: Running) -> None:
+    with running.api(Role.VIEWER) as client:
+        response = client.get(f"/api/cases/{CASE}")
+    assert response.status_code == 200
+    assert response.json()["masked"] is True
+    assert "chest pain" not in response.text
+    assert "Ritik" not in response.text
+
+
+def test_clinician_reads_phi_and_the_read_is_audited_without_phi(running: Running) -> None:
+    with running.api(Role.CLINICIAN) as client:
+        case = client.get(f"/api/cases/{CASE}").json()
+    texts = [item.get("text") for item in case["timeline"]]
+    assert "Patient reports chest pain XYZZY" in texts
+    with running.api(Role.ADMIN) as client:
+        log = client.get("/api/audit", params={"username": "clinician"})
+    assert any(entry["action"] == "read_case" and entry["object_id"] == case["id"] for entry in log.json())
+    assert "chest pain" not in log.text
+
+
+def test_attachment_downloads_decrypted_for_phi_roles_only(running: Running) -> None:
+    path = f"/api/attachments/{running.attachment_id}/content"
+    with running.api(Role.OPERATOR) as client:
+        assert client.get(path).status_code == 403
+        assert "fileName" not in client.get(f"/api/attachments/{running.attachment_id}").json()
+    with running.api(Role.CLINICIAN) as client:
+        response = client.get(path)
+    assert response.status_code == 200
+    assert response.content == PDF
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_only_admins_read_the_audit_log(running: Running) -> None:
+    with running.api(Role.CLINICIAN) as client:
+        assert client.get("/api/audit").status_code == 403
+
+
+def test_replay_needs_the_actions_scope(running: Running) -> None:
+    path = f"/api/events/{running.comment_event_id}/replay"
+    with running.api(Role.VIEWER) as client:
+        assert client.post(path).status_code == 403
+    with running.api(Role.OPERATOR) as client:
+        assert client.post(path).json() == {"queued": 1}
+        assert client.post("/api/events/nope/replay").status_code == 404
+
+
+def test_quarantine_lists_refusals_and_reprocess_keeps_forgeries_held(running: Running) -> None:
+    with running.api(Role.OPERATOR) as client:
+        held = client.get("/api/quarantine").json()
+        assert [item["reason"] for item in held] == ["auth_mismatch"]
+        outcome = client.post(f"/api/quarantine/{held[0]['id']}/reprocess").json()
+    assert outcome["outcome"] == "refused"
+
+
+def test_api_matches_its_openapi_schema_and_never_fails(running: Running, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "schemathesis.cli",
+            "run",
+            f"{running.server.url}/api/openapi.json",
+            "--header",
+            f"Authorization: Bearer {running.tokens[Role.ADMIN]}",
+            "--checks",
+            "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
+            "--max-examples",
+            "40",
+            "--workers",
+            "1",
+            "--seed",
+            "20261122",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout[-4000:]
