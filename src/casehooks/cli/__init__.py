@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from casehooks.cli import schema, trigger
+from casehooks.cli import sandbox, schema, trigger
 
 app = typer.Typer(
     name="casehooks",
@@ -15,6 +15,7 @@ app = typer.Typer(
 )
 schema.register(app)
 trigger.register(app)
+sandbox.register(app)
 
 
 def main() -> None:
