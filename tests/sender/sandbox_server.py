@@ -19,6 +19,7 @@ import httpx
 import uvicorn
 
 from casehooks.sender.app import create_app
+from casehooks.sender.delivery import Resolver, resolve_host
 from casehooks.settings import Settings
 from tests.sender.sink import free_port
 
@@ -47,11 +48,13 @@ FAST = {
 
 
 @contextmanager
-def running_sandbox(tmp_path: Path, clock: MovableClock | None = None, **settings: Any) -> Iterator[httpx.Client]:
+def running_sandbox(
+    tmp_path: Path, clock: MovableClock | None = None, *, resolver: Resolver = resolve_host, **settings: Any
+) -> Iterator[httpx.Client]:
     """A started sandbox; yields a client whose base URL is the sandbox."""
     port = free_port()
     config = Settings(data_dir=tmp_path / "sandbox", host="127.0.0.1", sandbox_port=port, **{**FAST, **settings})
-    app = create_app(config, clock=clock or MovableClock())
+    app = create_app(config, clock=clock or MovableClock(), resolver=resolver)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

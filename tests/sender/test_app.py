@@ -166,3 +166,19 @@ def test_validation_errors_do_not_echo_the_input(tmp_path: Path) -> None:
         assert response.status_code == 422
         assert "Secret diagnosis" not in response.text
         assert "input" not in response.json()["detail"][0]
+
+
+def test_a_host_that_resolves_to_the_metadata_service_is_never_called(tmp_path: Path, sink: Sink) -> None:
+    async def rebinding(host: str, port: int) -> list[str]:
+        # A DNS answer that changed after registration; the real resolver cannot be made to do this here.
+        return ["169.254.169.254"] if host == "metadata.test" else ["127.0.0.1"]
+
+    with running_sandbox(tmp_path, resolver=rebinding) as api:
+        endpoint_id = register(api, "http://metadata.test/latest/meta-data")
+        register(api, sink.url, secret="s3cret")
+        new_case(api)
+        sink.wait_for(1)
+        _wait(lambda: api.get(f"/endpoints/{endpoint_id}/messages?state=dead").json() != [])
+        (attempt,) = api.get(f"/endpoints/{endpoint_id}/attempts").json()
+        assert attempt["error"] == "refused"
+        assert attempt["responseExcerpt"] == "cloud metadata address"
