@@ -1,5 +1,8 @@
 """casehooks: receive, verify, store and send the case platform's webhooks, with PHI kept safe."""
 
+from typing import TYPE_CHECKING as _TYPE_CHECKING
+from typing import Any as _Any
+
 from casehooks.errors import (
     CasehooksError,
     ConfigurationError,
@@ -31,6 +34,19 @@ from casehooks.signing import Authenticator, StaticHeader, sign, verify
 
 __version__ = "0.1.0"
 
+if _TYPE_CHECKING:
+    from casehooks.receiver import Receiver
+
+
+def __getattr__(name: str) -> _Any:
+    # The receiver pulls in the web server and the database; ``import casehooks`` for parsing stays light.
+    if name == "Receiver":
+        from casehooks.receiver import Receiver
+
+        return Receiver
+    raise AttributeError(f"module 'casehooks' has no attribute {name!r}")
+
+
 __all__ = [
     "Activity",
     "ActivityType",
@@ -52,6 +68,7 @@ __all__ = [
     "Event",
     "NotFound",
     "PayloadTooLarge",
+    "Receiver",
     "SchemaError",
     "SignatureError",
     "StaticHeader",

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY_BYTES, gt=0)
     quarantine_body_cap_bytes: int = Field(default=1024 * 1024 * 1024, ge=0)
     handler_max_attempts: int = Field(default=8, ge=1)
+    handler_retry_base_seconds: float = Field(default=2.0, gt=0)
+    document_hosts: str = ""
+    document_url_ttl_seconds: int = Field(default=900, gt=0)
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=0, le=65535)
     log_level: str = "info"
@@ -66,6 +69,11 @@ class Settings(BaseSettings):
         if self.webhook_secret is None:
             return ()
         return tuple(part.strip() for part in self.webhook_secret.get_secret_value().split(",") if part.strip())
+
+    @property
+    def document_host_list(self) -> tuple[str, ...]:
+        """Hosts (``host`` or ``host:port``) the worker may download signed document URLs from."""
+        return tuple(part.strip().lower() for part in self.document_hosts.split(",") if part.strip())
 
     @property
     def resolved_sandbox_database_url(self) -> str:

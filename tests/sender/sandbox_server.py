@@ -21,7 +21,7 @@ import uvicorn
 from casehooks.sender.app import create_app
 from casehooks.sender.delivery import Resolver, resolve_host
 from casehooks.settings import Settings
-from tests.sender.sink import free_port
+from tests.processes import free_port
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 

@@ -14,9 +14,16 @@ def event_json_schema(event_type: str | None = None) -> dict[str, Any]:
         schema = cls.model_json_schema(by_alias=True, mode="validation")
         schema["title"] = event_type
         return schema
+    branches = [event_json_schema(name) for name in EVENT_CLASSES]
+    branches.append(CaseEvent.model_json_schema(by_alias=True, mode="validation"))
+    # Each branch's "#/$defs/..." references point at the document root, so the definitions live there.
+    definitions: dict[str, Any] = {}
+    for branch in branches:
+        definitions.update(branch.pop("$defs", {}))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "CareValidate case webhook events",
-        "oneOf": [event_json_schema(name) for name in EVENT_CLASSES]
-        + [CaseEvent.model_json_schema(by_alias=True, mode="validation")],
+        # anyOf, not oneOf: the generic branch accepts every event type, the modelled ones included.
+        "anyOf": branches,
+        "$defs": definitions,
     }

@@ -13,7 +13,17 @@ from pydantic_core import core_schema
 def format_js_iso(value: datetime) -> str:
     """Format like JavaScript's ``Date.prototype.toISOString``: UTC, milliseconds, ``Z``."""
     utc = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    # strftime("%Y") does not pad years before 1000; JavaScript always writes four digits.
+    return (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
+        f".{utc.microsecond // 1000:03d}Z"
+    )
+
+
+def _wire_text(value: datetime) -> str:
+    """The text a timestamp came as; one made by ``replace`` or arithmetic has none and is written afresh."""
+    wire = getattr(value, "wire", None)
+    return wire if isinstance(wire, str) else format_js_iso(value)
 
 
 class Timestamp(datetime):
@@ -50,6 +60,10 @@ class Timestamp(datetime):
         stamp.wire = format_js_iso(aware)
         return stamp
 
+    def __reduce_ex__(self, protocol: Any) -> tuple[Any, ...]:
+        # datetime pickles (and deep-copies) without the instance dict, which would drop the wire text.
+        return (type(self).parse, (_wire_text(self),))
+
     @classmethod
     def _validate(cls, value: Any) -> Timestamp:
         if isinstance(value, Timestamp):
@@ -67,7 +81,7 @@ class Timestamp(datetime):
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
         return core_schema.no_info_plain_validator_function(
             cls._validate,
-            serialization=core_schema.plain_serializer_function_ser_schema(lambda value: value.wire, when_used="json"),
+            serialization=core_schema.plain_serializer_function_ser_schema(_wire_text, when_used="json"),
         )
 
     @classmethod

@@ -11,13 +11,19 @@ from casehooks.errors import SchemaError
 
 _escape = json.encoder.encode_basestring
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_ARRAY_INDEX = re.compile(r"0|[1-9][0-9]{0,9}")
+_MAX_ARRAY_INDEX = 2**32 - 2
+_MAX_SAFE_INTEGER = 2**53
 
 
 def js_number(value: float) -> str:
     """Format a number as JavaScript's ``Number.prototype.toString`` does."""
     if not math.isfinite(value):
         return "null"  # JSON.stringify writes NaN and Infinity as null
-    if value == int(value) and abs(value) < 1e21:
+    # Below 1e16 repr writes an integral float without an exponent, so its digits are the shortest ones; above,
+    # int() would print every binary digit where JavaScript pads the shortest digits with zeros (2**64 is
+    # 18446744073709552000 there).
+    if value == int(value) and abs(value) < 1e16:
         return str(int(value))
     digits, _, exponent = repr(abs(value)).partition("e")
     sign = "-" if value < 0 else ""
@@ -41,6 +47,24 @@ def _string(value: str) -> str:
     return text
 
 
+def _big_int(value: int) -> str:
+    # JavaScript has only doubles: an integer beyond 2**53 is written as the nearest one.
+    try:
+        return js_number(float(value))
+    except OverflowError:
+        return "null"
+
+
+def _js_key_order(value: dict[Any, Any]) -> list[tuple[str, Any]]:
+    """A JavaScript object lists integer-like keys first, ascending, then the others in insertion order."""
+    items = [(str(key), item) for key, item in value.items()]
+    indexes = [(k, v) for k, v in items if _ARRAY_INDEX.fullmatch(k) and int(k) <= _MAX_ARRAY_INDEX]
+    if not indexes:
+        return items
+    others = [(k, v) for k, v in items if not (_ARRAY_INDEX.fullmatch(k) and int(k) <= _MAX_ARRAY_INDEX)]
+    return sorted(indexes, key=lambda pair: int(pair[0])) + others
+
+
 def _write(value: Any, out: list[str]) -> None:
     if isinstance(value, str):
         out.append(_string(value))
@@ -51,17 +75,17 @@ def _write(value: Any, out: list[str]) -> None:
     elif value is False:
         out.append("false")
     elif isinstance(value, int):
-        out.append(str(value))
+        out.append(str(value) if abs(value) <= _MAX_SAFE_INTEGER else _big_int(value))
     elif isinstance(value, float):
         out.append(js_number(value))
     elif isinstance(value, dict):
         out.append("{")
         first = True
-        for key, item in value.items():
+        for key, item in _js_key_order(value):
             if not first:
                 out.append(",")
             first = False
-            out.append(_string(str(key)))
+            out.append(_string(key))
             out.append(":")
             _write(item, out)
         out.append("}")

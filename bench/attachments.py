@@ -1,0 +1,86 @@
+"""Scenario 2: 1, 10 and 50 MiB files inline as base64. MB/s of body ingested and peak memory over the body
+size, against writing the same decoded bytes straight to disk."""
+
+from __future__ import annotations
+
+import base64
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from bench.report import Row, median
+from bench.servers import start_casehooks
+from casehooks.events.wire import stringify
+from casehooks.signing import sign
+
+SECRET = "bench-secret"
+MIB = 1024 * 1024
+
+
+def _event(content: bytes) -> bytes:
+    import random
+
+    from casehooks.sender.fake import fake_event
+
+    event = fake_event("ADD_CASE_ATTACHMENT", random.Random(1), attachment_bytes=1)
+    event["payload"]["activity"]["id"] = str(uuid.uuid4())
+    event["payload"]["attachment"]["id"] = str(uuid.uuid4())
+    event["payload"]["attachment"]["content"] = base64.b64encode(content).decode()
+    return stringify(event)
+
+
+def _straight_to_disk(content: bytes, folder: Path) -> float:
+    started = time.perf_counter()
+    target = folder / "plain.bin"
+    with target.open("wb") as file:
+        file.write(content)
+        file.flush()
+        os.fsync(file.fileno())
+    target.unlink()
+    return time.perf_counter() - started
+
+
+def run(sizes_mib: tuple[int, ...] = (1, 10, 50), rounds: int = 3) -> list[Row]:
+    rows: list[Row] = []
+    for size in sizes_mib:
+        ours_mbps: list[float] = []
+        disk_mbps: list[float] = []
+        growth: list[float] = []
+        for _ in range(rounds):
+            content = os.urandom(size * MIB)
+            body = _event(content)
+            with tempfile.TemporaryDirectory() as folder:
+                disk_mbps.append(len(body) / MIB / _straight_to_disk(content, Path(folder)))
+                process = start_casehooks(Path(folder) / "data", SECRET, max_body_bytes=str(200 * MIB))
+                try:
+                    before = process.status("VmRSS")
+                    started = time.perf_counter()
+                    response = httpx.post(
+                        process.url, content=body, headers={"x-cv-signature": sign(body, SECRET)}, timeout=300
+                    )
+                    elapsed = time.perf_counter() - started
+                    if response.status_code != 200:
+                        raise RuntimeError(f"attachment of {size} MiB answered {response.status_code}")
+                    peak = process.status("VmHWM")
+                finally:
+                    process.stop()
+            ours_mbps.append(len(body) / MIB / elapsed)
+            growth.append((peak - before) / len(body))
+        rows.append(
+            Row(
+                "attachments",
+                f"{size} MiB body MB/s",
+                median(ours_mbps),
+                "write to disk",
+                median(disk_mbps),
+                ">= 100 MB/s",
+            )
+        )
+        rows.append(
+            Row("attachments", f"{size} MiB peak RSS growth / body", median(growth), "body", 1.0, "<= 2.0", False)
+        )
+    return rows

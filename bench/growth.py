@@ -1,0 +1,159 @@
+"""Scenario 4: cost as the store grows. Ingest into an empty store against one holding a million events, and a
+case-timeline page for a case with 10 activities against one with 10,000."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench.ingest import SECRET, load
+from bench.report import Row, median
+from bench.servers import start_casehooks
+from casehooks.crypto import Keyring
+from casehooks.settings import Settings
+from casehooks.store import Store
+from casehooks.store.engine import writer
+from casehooks.store.reads import case_timeline
+from casehooks.store.tables import ActivityRow, CaseRow, EventRow, JobRow
+
+BATCH = 20_000
+
+
+def fill(store: Store, events: int, *, case_id: str | None = None, start: datetime | None = None) -> None:
+    """Insert ``events`` stored events (with case, activity and finished job rows) in bulk, as ingest leaves them."""
+    dek_id, sealed = store.vault.seal(os.urandom(3000), b"bench")
+    now = start or datetime(2025, 1, 1, tzinfo=UTC)
+    for offset in range(0, events, BATCH):
+        count = min(BATCH, events - offset)
+        ids = [str(uuid.uuid4()) for _ in range(count)]
+        cases = [case_id or str(uuid.uuid4()) for _ in range(count)]
+        stamps = [now + timedelta(seconds=offset + i) for i in range(count)]
+        with writer(store.engine).begin() as connection:
+            connection.execute(
+                EventRow.__table__.insert(),  # type: ignore[attr-defined]
+                [
+                    {
+                        "id": i,
+                        "event_type": "ADD_CASE_COMMENT",
+                        "case_id": c,
+                        "received_at": t,
+                        "body_sha256": "0" * 64,
+                        "body_size": 5000,
+                        "body_sealed": sealed,
+                        "dek_id": dek_id,
+                        "deviations": [],
+                        "source": "bench",
+                    }
+                    for i, c, t in zip(ids, cases, stamps, strict=True)
+                ],
+            )
+            connection.execute(
+                ActivityRow.__table__.insert(),  # type: ignore[attr-defined]
+                [
+                    {
+                        "id": i,
+                        "case_id": c,
+                        "event_id": i,
+                        "type": "ADD_CASE_COMMENT",
+                        "timestamp": t,
+                        "values_sealed": sealed[:200],
+                        "dek_id": dek_id,
+                    }
+                    for i, c, t in zip(ids, cases, stamps, strict=True)
+                ],
+            )
+            connection.execute(
+                JobRow.__table__.insert(),  # type: ignore[attr-defined]
+                [
+                    {
+                        "event_id": i,
+                        "status": "succeeded",
+                        "attempts": 1,
+                        "run_at": t,
+                        "created_at": t,
+                        "finished_at": t,
+                    }
+                    for i, t in zip(ids, stamps, strict=True)
+                ],
+            )
+            unique_cases = dict(zip(cases, stamps, strict=True))
+            connection.execute(
+                CaseRow.__table__.insert().prefix_with("OR IGNORE"),  # type: ignore[attr-defined]
+                [
+                    {
+                        "id": c,
+                        "short_id": c[:10],
+                        "status": "OPEN",
+                        "updated_at": t,
+                        "details_sealed": sealed[:300],
+                        "dek_id": dek_id,
+                        "last_event_id": "bench",
+                        "first_seen_at": t,
+                    }
+                    for c, t in unique_cases.items()
+                ],
+            )
+
+
+def timeline_seconds(store: Store, case_id: str, repeat: int = 50) -> float:
+    samples = []
+    with store.engine.connect() as connection:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            case_timeline(connection, store.vault, case_id, limit=100)
+            samples.append(time.perf_counter() - started)
+    return median(samples)
+
+
+def run(stored: int = 1_000_000, count: int = 3000, rounds: int = 3) -> list[Row]:
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory() as folder:
+        empty_dir, full_dir = Path(folder) / "empty", Path(folder) / "full"
+        key = Keyring.generate_entry()
+        full = Store.open(Settings(data_dir=full_dir, master_key=key))
+        started = time.perf_counter()
+        fill(full, stored)
+        small_case, large_case = str(uuid.uuid4()), str(uuid.uuid4())
+        fill(full, 10, case_id=small_case)
+        fill(full, 10_000, case_id=large_case)
+        print(f"growth: filled {stored:,} events in {time.perf_counter() - started:.0f} s")
+        small = timeline_seconds(full, small_case)
+        large = timeline_seconds(full, large_case)
+        full.close()
+        rates: dict[str, list[float]] = {"empty": [], "full": []}
+        for round_number in range(rounds):
+            order = [("empty", empty_dir), ("full", full_dir)]
+            if round_number % 2:
+                order.reverse()
+            for name, data_dir in order:
+                process = start_casehooks(data_dir, SECRET, master_key=key)
+                try:
+                    rates[name].append(load(process, count, 32, seed=100 + round_number)["events_per_s"])
+                finally:
+                    process.stop()
+    rows.append(
+        Row(
+            "growth",
+            f"ingest events/s at {stored:,} stored",
+            median(rates["full"]),
+            "empty store",
+            median(rates["empty"]),
+            "ratio >= 0.8 (cost <= 1.25x)",
+        )
+    )
+    rows.append(
+        Row(
+            "growth",
+            "timeline page ms, 10,000 activities",
+            large * 1000,
+            "10 activities",
+            small * 1000,
+            "<= 1.25",
+            False,
+        )
+    )
+    return rows

@@ -1,0 +1,89 @@
+"""Medians, ratios and the markdown table of a benchmark run."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+PERFORMANCE = ROOT / "docs" / "performance.md"
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+@dataclass
+class Row:
+    """One comparison: casehooks against a baseline on one metric (medians over alternating rounds)."""
+
+    scenario: str
+    metric: str
+    ours: float
+    baseline_name: str
+    baseline: float
+    target: str
+    higher_is_better: bool = True
+
+    @property
+    def ratio(self) -> float:
+        return self.ours / self.baseline if self.baseline else float("nan")
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values)) if values else float("nan")
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    import os
+
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(), "system": platform.platform()}
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| scenario | metric | casehooks | baseline | baseline value | ratio | target |",
+        "|---|---|---:|---|---:|---:|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row.scenario} | {row.metric} | {row.ours:,.1f} | {row.baseline_name} | {row.baseline:,.1f} "
+            f"| {row.ratio:.2f} | {row.target} |"
+        )
+    return "\n".join(lines)
+
+
+def write(rows: list[Row], extra: dict[str, Any]) -> Path:
+    """Write the JSON result and the markdown table, and put the table into docs/performance.md."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    info = machine()
+    result = {
+        "when": stamp,
+        "machine": info,
+        "rows": [{**asdict(row), "ratio": row.ratio} for row in rows],
+        **extra,
+    }
+    path = RESULTS / f"{stamp}.json"
+    path.write_text(json.dumps(result, indent=2))
+    markdown = table(rows)
+    (RESULTS / f"{stamp}.md").write_text(markdown + "\n")
+    section = (
+        f"{START}\nLatest run: {stamp}, {info['cpu']}, {info['cores']} cores, Python {info['python']}.\n\n"
+        f"{markdown}\n{END}"
+    )
+    if PERFORMANCE.exists():
+        text = PERFORMANCE.read_text()
+        if START in text and END in text:
+            before, _, rest = text.partition(START)
+            _, _, after = rest.partition(END)
+            PERFORMANCE.write_text(before + section + after)
+    return path

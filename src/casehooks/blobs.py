@@ -1,0 +1,201 @@
+"""The blob store: streamed, atomic puts and gets of opaque bytes by key, over obstore.
+
+Chosen by URL: ``file:///abs/folder``, ``memory://`` or ``s3://bucket/prefix`` (credentials, region and endpoint
+from the standard ``AWS_*`` variables). Storage errors are translated here: a missing object is ``NotFound``,
+anything else the store could not do is ``StoreUnavailable``. Messages name keys, never contents.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
+
+import obstore
+from obstore.exceptions import BaseError
+from obstore.exceptions import NotFoundError as _ObstoreNotFound
+from obstore.store import LocalStore, MemoryStore, S3Store
+
+from casehooks.errors import ConfigurationError, NotFound, StoreUnavailable
+
+if TYPE_CHECKING:
+    from obstore import GetResult
+    from obstore.store import ObjectStore
+
+# What obstore raises for storage failures; a missing object is FileNotFoundError (an OSError) on every store.
+_STORE_ERRORS = (BaseError, OSError)
+_NOT_FOUND = (FileNotFoundError, _ObstoreNotFound)
+# Up to _BUFFER_SIZE * _UPLOAD_CONCURRENCY bytes are in flight during a put (S3 parts must be >= 5 MiB).
+_BUFFER_SIZE = 8 * 1024 * 1024
+_UPLOAD_CONCURRENCY = 4
+_READ_CHUNK_SIZE = 1024 * 1024
+# obstore refuses empty, "." and ".." segments; LocalStore reserves "name#N" for its staging files.
+_KEY_SEGMENT = re.compile(r"[^/#\x00-\x1f\x7f]+")
+
+
+class BlobStore:
+    """Opaque blobs by ``/``-separated key. Safe to share between threads."""
+
+    def __init__(self, store: ObjectStore) -> None:
+        self._store = store
+
+    def __repr__(self) -> str:
+        return f"BlobStore({self._store!r})"
+
+    @classmethod
+    def from_url(cls, url: str) -> BlobStore:
+        """The store a URL names; an unsupported or malformed URL is a ``ConfigurationError``."""
+        parts = urlsplit(url)
+        try:
+            if parts.scheme == "memory":
+                return cls(MemoryStore())
+            if parts.scheme == "file":
+                return cls(_local_store(parts.netloc, unquote(parts.path)))
+            if parts.scheme == "s3":
+                return cls(_s3_store(parts.netloc, parts.path.strip("/")))
+        except (*_STORE_ERRORS, ValueError) as exc:
+            reason = type(exc).__name__
+            raise ConfigurationError(f"cannot open blob store {parts.scheme}://{parts.netloc}: {reason}") from exc
+        raise ConfigurationError(f"unsupported blob store URL scheme {parts.scheme!r} (use file, memory or s3)")
+
+    def put(self, key: str, chunks: Iterable[bytes]) -> int:
+        """Store the bytes of ``chunks`` under ``key``, replacing any blob there; returns the bytes written.
+
+        Readers see the previous blob or the whole new one, never a part: objects appear only when the upload
+        completes (LocalStore writes a ``key#N`` staging file and renames it; S3 completes a multipart upload),
+        and an error, including one raised by ``chunks``, aborts the upload. Errors from ``chunks`` propagate
+        unchanged. ``chunks`` is consumed in the caller's thread, so it may itself read from a blob store.
+        """
+        _check_key(key)
+        source = iter(chunks)
+        written = 0
+        source_failed = False
+        try:
+            with obstore.open_writer(
+                self._store, key, buffer_size=_BUFFER_SIZE, max_concurrency=_UPLOAD_CONCURRENCY
+            ) as writer:
+                while True:
+                    try:
+                        chunk = next(source)
+                    except StopIteration:
+                        break
+                    except BaseException:
+                        source_failed = True
+                        raise
+                    writer.write(chunk)
+                    written += len(chunk)
+        except _STORE_ERRORS as exc:
+            if source_failed:
+                raise
+            raise _unavailable("write", key, exc) from exc
+        return written
+
+    def get(self, key: str) -> Iterator[bytes]:
+        """The blob's bytes in chunks of about 1 MiB; ``NotFound`` at once if there is no such blob."""
+        _check_key(key)
+        try:
+            result = obstore.get(self._store, key)
+        except _STORE_ERRORS as exc:
+            raise _translate("read", key, exc) from exc
+        return _read(result, key)
+
+    async def get_async(self, key: str) -> AsyncIterator[bytes]:
+        """``get`` for an event loop (a streamed web response); ``NotFound`` when awaited."""
+        _check_key(key)
+        try:
+            result = await obstore.get_async(self._store, key)
+        except _STORE_ERRORS as exc:
+            raise _translate("read", key, exc) from exc
+        return _read_async(result, key)
+
+    def exists(self, key: str) -> bool:
+        """Whether a blob is stored under ``key``."""
+        try:
+            self.size(key)
+        except NotFound:
+            return False
+        return True
+
+    def size(self, key: str) -> int:
+        """The blob's length in bytes."""
+        _check_key(key)
+        try:
+            return obstore.head(self._store, key)["size"]
+        except _STORE_ERRORS as exc:
+            raise _translate("stat", key, exc) from exc
+
+    def delete(self, key: str) -> None:
+        """Remove the blob; removing a missing blob is not an error."""
+        _check_key(key)
+        try:
+            obstore.delete(self._store, key)
+        except _NOT_FOUND:
+            return
+        except _STORE_ERRORS as exc:
+            raise _unavailable("delete", key, exc) from exc
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        """Keys that start with ``prefix`` (plain string prefix), in no particular order."""
+        folder = prefix.rpartition("/")[0]
+        if folder:
+            _check_key(folder)
+        return self._list(folder, prefix)
+
+    def _list(self, folder: str, prefix: str) -> Iterator[str]:
+        try:
+            # obstore matches prefixes by whole segments, so list the enclosing folder and filter.
+            for batch in obstore.list(self._store, folder or None):
+                for meta in batch:
+                    if meta["path"].startswith(prefix):
+                        yield meta["path"]
+        except _STORE_ERRORS as exc:
+            raise _unavailable("list", prefix, exc) from exc
+
+
+def _local_store(host: str, path: str) -> LocalStore:
+    if host not in ("", "localhost") or not os.path.isabs(path):
+        raise ConfigurationError("a file blob store URL needs an absolute path: file:///abs/folder")
+    return LocalStore(path, mkdir=True)
+
+
+def _s3_store(bucket: str, prefix: str) -> S3Store:
+    if not bucket:
+        raise ConfigurationError("an s3 blob store URL needs a bucket: s3://bucket/prefix")
+    # S3Store reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_ENDPOINT_URL itself; it only
+    # refuses plain HTTP (a local MinIO, say) unless told.
+    endpoint = os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT") or ""
+    allow_http = endpoint.lower().startswith("http://")
+    return S3Store(bucket, prefix=prefix or None, client_options={"allow_http": allow_http})
+
+
+def _check_key(key: str) -> None:
+    if not all(_KEY_SEGMENT.fullmatch(segment) and segment not in (".", "..") for segment in key.split("/")):
+        raise ValueError(f"invalid blob key {key!r}: use non-empty '/'-separated segments without '#'")
+
+
+def _read(result: GetResult, key: str) -> Iterator[bytes]:
+    try:
+        yield from result.stream(min_chunk_size=_READ_CHUNK_SIZE)
+    except _STORE_ERRORS as exc:
+        raise _translate("read", key, exc) from exc
+
+
+async def _read_async(result: GetResult, key: str) -> AsyncIterator[bytes]:
+    try:
+        async for chunk in result.stream(min_chunk_size=_READ_CHUNK_SIZE):
+            yield chunk
+    except _STORE_ERRORS as exc:
+        raise _translate("read", key, exc) from exc
+
+
+def _translate(operation: str, key: str, exc: Exception) -> NotFound | StoreUnavailable:
+    if isinstance(exc, _NOT_FOUND):
+        return NotFound("blob", key)
+    return _unavailable(operation, key, exc)
+
+
+def _unavailable(operation: str, key: str, exc: Exception) -> StoreUnavailable:
+    # The class name only: obstore's messages are safe today, but they are not ours to promise.
+    return StoreUnavailable(f"blob store could not {operation} {key}: {type(exc).__name__}")

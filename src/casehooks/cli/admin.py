@@ -1,0 +1,78 @@
+"""``casehooks db upgrade`` and ``casehooks keys generate|rotate``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from casehooks.cli.common import progress_bar
+from casehooks.crypto import Keyring
+from casehooks.settings import Settings
+from casehooks.store import keyring_from, migrate
+from casehooks.store.engine import dispose, make_engine
+from casehooks.store.keys import count_keys, rotate
+
+db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
+keys_app = typer.Typer(help="Master keys: generate and rotate.", no_args_is_help=True)
+
+
+@db_app.command("upgrade")
+def upgrade_command() -> None:
+    """Apply pending migrations (``casehooks serve`` also does this at start)."""
+    settings = Settings()
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        before = migrate.current_revision(engine)
+        migrate.upgrade(engine)
+        typer.echo(f"database at revision {migrate.current_revision(engine)} (was {before or 'empty'})")
+    finally:
+        dispose(engine)
+
+
+@keys_app.command("generate")
+def generate_command() -> None:
+    """Print a new master key entry for CASEHOOKS_MASTER_KEY (put it first to make it the active key)."""
+    typer.echo(Keyring.generate_entry())
+
+
+@keys_app.command("rotate")
+def rotate_command() -> None:
+    """Re-wrap every data key under the active master key.
+
+    With CASEHOOKS_MASTER_KEY set, the first entry is the active key: put a new one first, run this, then drop
+    the old entry. In the embedded mode (key file), a new key is made, everything is re-wrapped under it, and
+    the old key is removed from the file.
+    """
+    settings = Settings()
+    key_file = settings.data_dir / "master.key"
+    engine = make_engine(settings.resolved_database_url)
+    try:
+        migrate.upgrade(engine)
+        if settings.master_key is None:
+            old = key_file.read_text().strip() if key_file.exists() else ""
+            new_entry = Keyring.generate_entry()
+            combined = ",".join(filter(None, [new_entry, old]))
+            _write_private(key_file, combined)
+            keyring = Keyring.parse(combined)
+        else:
+            keyring = keyring_from(settings)
+        total = count_keys(engine)
+        with progress_bar("re-wrapping keys", int(total)) as advance:
+            changed = rotate(engine, keyring, lambda done, _total: advance(1))
+        if settings.master_key is None:
+            _write_private(key_file, combined.split(",")[0])
+        typer.echo(f"re-wrapped {changed} key(s) under {keyring.active.key_id}")
+    finally:
+        dispose(engine)
+
+
+def _write_private(path: Path, text: str) -> None:
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(text + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)

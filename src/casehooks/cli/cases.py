@@ -1,0 +1,93 @@
+"""``casehooks cases list|show`` and ``casehooks attachments get``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from casehooks.cli.common import opened_store
+from casehooks.cli.output import emit, print_json
+from casehooks.errors import NotFound
+from casehooks.store.reads import attachment, case_timeline, list_cases
+
+cases_app = typer.Typer(help="Cases as the latest snapshots tell them, with their timelines.", no_args_is_help=True)
+attachments_app = typer.Typer(help="Attachment files, decrypted on the way out.", no_args_is_help=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+RevealFlag = Annotated[bool, typer.Option("--reveal/--no-reveal", help="Show PHI (names, comment text, file names).")]
+
+
+@cases_app.command("list")
+def list_command(
+    status: Annotated[str | None, typer.Option(help="Only cases in this status.")] = None,
+    organization: Annotated[str | None, typer.Option(help="Only cases of this organization id.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """List cases, most recently updated first (no PHI)."""
+    with opened_store() as store, store.engine.connect() as connection:
+        rows = list_cases(connection, status=status, organization_id=organization, limit=limit)
+    emit(rows, ["id", "short_id", "status", "type", "organization_id", "updated_at"], as_json=as_json)
+
+
+@cases_app.command("show")
+def show_command(
+    case: Annotated[str, typer.Argument(help="A case id or short id.")],
+    reveal: RevealFlag = False,
+    restricted: Annotated[
+        bool, typer.Option("--restricted/--no-restricted", help="Include restricted (internal-only) items.")
+    ] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """A case with its timeline of activities, comments and attachments."""
+    with opened_store() as store, store.engine.connect() as connection:
+        try:
+            shown = case_timeline(connection, store.vault, case, reveal=reveal, restricted=restricted)
+        except NotFound as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
+    if as_json:
+        print_json(shown)
+        return
+    console = Console()
+    console.print(f"[bold]{shown.get('short_id') or shown['id']}[/] {shown.get('title') or ''} — {shown.get('status')}")
+    table = Table("at", "kind", "what", "who", "restricted")
+    for item in shown["timeline"]:
+        who = item.get("actor") or item.get("author") or {}
+        name = " ".join(filter(None, [who.get("firstName"), who.get("lastName")])) or who.get("id") or ""
+        what = item.get("type") or item.get("text") or item.get("fileName") or item.get("id")
+        table.add_row(str(item["at"] or ""), item["kind"], str(what), name, "yes" if item.get("is_restricted") else "")
+    console.print(table)
+
+
+@attachments_app.command("get")
+def get_command(
+    attachment_id: str,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the decrypted file.")],
+    restricted: Annotated[bool, typer.Option("--restricted", help="Allow a restricted (internal-only) file.")] = False,
+) -> None:
+    """Write an attachment's file, decrypted, to a path (created with owner-only permissions)."""
+    with opened_store() as store:
+        with store.engine.connect() as connection:
+            try:
+                meta = attachment(connection, store.vault, attachment_id)
+            except NotFound as exc:
+                typer.echo(str(exc), err=True)
+                raise typer.Exit(1) from None
+        if meta["is_restricted"] and not restricted:
+            typer.echo(f"attachment {attachment_id} is restricted: add --restricted to export it", err=True)
+            raise typer.Exit(1)
+        if meta["content_status"] != "stored" or not meta["blob_sha256"]:
+            typer.echo(f"attachment {attachment_id} has no stored file ({meta['content_status']})", err=True)
+            raise typer.Exit(1)
+        written = 0
+        output.touch(mode=0o600, exist_ok=True)
+        with output.open("wb") as file:
+            for chunk in store.files.open(meta["blob_sha256"]):
+                file.write(chunk)
+                written += len(chunk)
+    typer.echo(f"wrote {written} bytes to {output}")

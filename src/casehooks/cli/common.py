@@ -1,0 +1,35 @@
+"""What every store command shares: settings from the environment, the store, progress bars."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from casehooks.settings import Settings
+from casehooks.store import Store
+
+
+@contextlib.contextmanager
+def opened_store(settings: Settings | None = None) -> Iterator[Store]:
+    store = Store.open(settings or Settings())
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextlib.contextmanager
+def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
+    """A progress bar; the yielded function advances it by the given count."""
+    with Progress(
+        TextColumn(label),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),  # standard output stays clean for --json
+    ) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda count: progress.advance(task, count)

@@ -1,0 +1,96 @@
+"""``casehooks events list|show|replay``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from sqlalchemy import select
+
+from casehooks.cli.common import opened_store, progress_bar
+from casehooks.cli.output import emit, print_json
+from casehooks.errors import NotFound
+from casehooks.store import queue as jobs
+from casehooks.store.engine import writer
+from casehooks.store.reads import EventFilter, event_detail, list_events
+from casehooks.store.tables import EventRow, JobRow
+
+events_app = typer.Typer(help="Stored events: list, show, replay their handlers.", no_args_is_help=True)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@events_app.command("list")
+def list_command(
+    event_type: Annotated[str | None, typer.Option("--type", help="Only this event type.")] = None,
+    case: Annotated[str | None, typer.Option(help="Only events of this case id.")] = None,
+    status: Annotated[str | None, typer.Option(help="Only events whose job is in this state.")] = None,
+    since: Annotated[datetime | None, typer.Option(help="Received at or after (ISO 8601).")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """List stored events, newest first."""
+    with opened_store() as store, store.engine.connect() as connection:
+        rows = list_events(
+            connection, EventFilter(event_type=event_type, case_id=case, job_status=status, since=since, limit=limit)
+        )
+    columns = ["seq", "id", "event_type", "case_id", "received_at", "job_status", "job_attempts", "deviation_count"]
+    emit(rows, columns, as_json=as_json, title=f"{len(rows)} event(s)")
+
+
+@events_app.command("show")
+def show_command(event_id: str, as_json: JsonFlag = False) -> None:
+    """One event: its metadata, deviations, job and handler attempts (no payload data)."""
+    with opened_store() as store, store.engine.connect() as connection:
+        try:
+            detail = event_detail(connection, event_id)
+        except NotFound as exc:
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
+    if as_json:
+        print_json(detail)
+        return
+    summary = {key: value for key, value in detail.items() if key not in ("deviations", "jobs", "attempts")}
+    emit([summary], list(summary), as_json=False, title="event")
+    emit(detail["deviations"], ["path", "kind", "documented", "received"], as_json=False, title="deviations")
+    emit(detail["jobs"], ["id", "status", "attempts", "run_at", "last_error"], as_json=False, title="job")
+    emit(
+        detail["attempts"],
+        ["attempt", "handler", "outcome", "error", "started_at", "duration_ms"],
+        as_json=False,
+        title="handler attempts",
+    )
+
+
+@events_app.command("replay")
+def replay_command(
+    event_ids: Annotated[list[str] | None, typer.Argument(help="Event ids to replay.")] = None,
+    failed: Annotated[bool, typer.Option("--failed", help="Every failed or dead job.")] = False,
+    event_type: Annotated[str | None, typer.Option("--type", help="Every event of this type.")] = None,
+    since: Annotated[datetime | None, typer.Option(help="With --type or --failed: received at or after.")] = None,
+) -> None:
+    """Run the handlers of stored events again (the worker of `casehooks serve` picks them up)."""
+    with opened_store() as store:
+        query = select(JobRow.id).join(EventRow, EventRow.id == JobRow.event_id)
+        if event_ids:
+            query = query.where(EventRow.id.in_(event_ids))
+        elif failed:
+            query = query.where(JobRow.status.in_(("failed", "dead")))
+        elif event_type:
+            query = query.where(EventRow.event_type == event_type)
+        else:
+            typer.echo("name event ids, or use --failed or --type", err=True)
+            raise typer.Exit(2)
+        if since is not None:
+            query = query.where(EventRow.received_at >= since)
+        with store.engine.connect() as connection:
+            job_ids = list(connection.execute(query).scalars())
+        replayed = 0
+        with progress_bar("replaying", len(job_ids)) as advance:
+            for start in range(0, len(job_ids), 500):
+                batch = job_ids[start : start + 500]
+                with writer(store.engine).begin() as connection:
+                    replayed += jobs.requeue(connection, store.clock(), job_ids=batch)
+                advance(len(batch))
+    typer.echo(f"queued {replayed} job(s) again")

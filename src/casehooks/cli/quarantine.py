@@ -1,0 +1,51 @@
+"""``casehooks quarantine list|reprocess``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from casehooks.cli.common import opened_store, progress_bar
+from casehooks.cli.output import emit
+from casehooks.receiver.reprocess import reprocess
+from casehooks.receiver.service import authenticator_from
+from casehooks.settings import Settings
+from casehooks.store.reads import list_quarantine
+
+quarantine_app = typer.Typer(help="Refused requests, kept with their reasons.", no_args_is_help=True)
+
+
+@quarantine_app.command("list")
+def list_command(
+    status: Annotated[str, typer.Option(help="held, reprocessed, or all.")] = "held",
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List refused requests with their reasons (headers masked, bodies never shown)."""
+    with opened_store() as store, store.engine.connect() as connection:
+        rows = list_quarantine(connection, status=None if status == "all" else status, limit=limit)
+    columns = ["id", "received_at", "reason", "status_code", "size", "body_kept", "status", "detail"]
+    emit(rows, columns, as_json=as_json, title=f"{len(rows)} request(s)")
+
+
+@quarantine_app.command("reprocess")
+def reprocess_command(
+    record_ids: Annotated[list[str] | None, typer.Argument(help="Quarantine ids; every held one when omitted.")] = None,
+    trust: Annotated[bool, typer.Option("--trust", help="Accept without authentication (you vouch for them).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Run held requests through the checks again, with the current secrets; genuine events are accepted."""
+    settings = Settings()
+    authenticator = authenticator_from(settings)
+    with opened_store(settings) as store:
+        if not record_ids:
+            with store.engine.connect() as connection:
+                record_ids = [row["id"] for row in list_quarantine(connection, status="held", limit=1_000_000)]
+        results = []
+        with progress_bar("reprocessing", len(record_ids)) as advance:
+            for record_id in record_ids:
+                results.append(reprocess(store, authenticator, record_id, trust=trust))
+                advance(1)
+    rows = [{"id": r.record_id, "outcome": r.outcome, "event_id": r.event_id, "reason": r.reason} for r in results]
+    emit(rows, ["id", "outcome", "event_id", "reason"], as_json=as_json, title="reprocessed")

@@ -1,0 +1,91 @@
+"""``casehooks serve`` and ``casehooks worker``."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from casehooks.logs import configure_logging
+from casehooks.receiver.asgi import APP_ENV, load_receiver
+from casehooks.receiver.documents import document_policy
+from casehooks.receiver.handlers import Receiver
+from casehooks.receiver.metrics import Metrics
+from casehooks.receiver.worker import Worker
+from casehooks.settings import Settings
+from casehooks.store import Store
+
+
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [CASEHOOKS_HOST, 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [CASEHOOKS_PORT, 8080].")] = None,
+    app: Annotated[str | None, typer.Option("--app", help="Your handlers: module:attribute of a Receiver.")] = None,
+    workers: Annotated[int, typer.Option(help="Receiver processes to run.", min=1)] = 1,
+) -> None:
+    """Run the receiver: the webhook endpoint with its handler worker, on the configured store."""
+    settings = Settings()
+    if app:
+        load_receiver(app)  # fail now, with a clear message, rather than in every server process
+        os.environ[APP_ENV] = app
+    configure_logging(settings.log_level)
+    typer.echo(
+        f"casehooks receiving on http://{host or settings.host}:{port or settings.port}/webhooks/carevalidate",
+        err=True,
+    )
+    uvicorn.run(
+        "casehooks.receiver.asgi:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port if port is not None else settings.port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+def worker(
+    app: Annotated[str | None, typer.Option("--app", help="Your handlers: module:attribute of a Receiver.")] = None,
+    concurrency: Annotated[int, typer.Option(help="Jobs run at once.", min=1)] = 4,
+    drain: Annotated[bool, typer.Option(help="Run the jobs due now, then exit.")] = False,
+) -> None:
+    """Run a handler worker alone (beside receivers that were started with the same settings)."""
+    receiver = load_receiver(app) if app else Receiver(Settings())
+    settings = receiver.settings
+    configure_logging(settings.log_level)
+    store = Store.open(settings)
+    runner = Worker(
+        store,
+        receiver,
+        Metrics(),
+        concurrency=concurrency,
+        max_attempts=settings.handler_max_attempts,
+        retry_base=settings.handler_retry_base_seconds,
+        documents=document_policy(settings),
+    )
+
+    async def main() -> None:
+        if drain:
+            count = await runner.drain()
+            typer.echo(f"ran {count} job(s)", err=True)
+            return
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await runner.run(stop)
+
+    try:
+        asyncio.run(main())
+    finally:
+        runner.close()
+        store.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)
+    app.command()(worker)

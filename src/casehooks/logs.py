@@ -1,0 +1,71 @@
+"""Structured logs (structlog) that carry ids and reasons, never patient data.
+
+Code logs ids, types and reasons only. As a second line of defence, a processor drops any field whose name is
+a PHI field of the wire format, so a mistake in a log call cannot leak a name, a date of birth or a file name.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+PHI_KEYS = frozenset(
+    {
+        "first_name",
+        "last_name",
+        "firstname",
+        "lastname",
+        "email",
+        "dob",
+        "gender",
+        "phone",
+        "phone_number",
+        "phonenumber",
+        "address",
+        "address2",
+        "city",
+        "state",
+        "postal_code",
+        "postalcode",
+        "text",
+        "title",
+        "file_name",
+        "filename",
+        "content",
+        "body",
+        "value_before",
+        "value_after",
+        "submitter",
+        "payload",
+    }
+)
+
+
+def drop_phi(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key in list(event_dict):
+        if key.lower().replace("-", "_") in PHI_KEYS:
+            event_dict[key] = "[withheld]"
+    return event_dict
+
+
+def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
+    """Send structured logs to stderr: JSON when not on a terminal, readable lines on one."""
+    as_json = (not sys.stderr.isatty()) if json is None else json
+    numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    renderer: Any = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            drop_phi,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=False,
+    )

@@ -1,0 +1,156 @@
+"""Attachment files: decoded from base64 a slice at a time, encrypted, stored once per content (sha256)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+
+from casehooks.blobs import BlobStore
+from casehooks.crypto import DataKey, Keyring, WrappedKey
+from casehooks.errors import NotFound
+from casehooks.events import Content
+from casehooks.store.mapping import FileOutcome
+from casehooks.store.tables import BlobRow
+
+
+def object_key(sha256: str) -> str:
+    """A fresh object name for a file. The random suffix ties the object to the data key it was sealed with:
+    two writers of the same new file never overwrite each other's object, and the ``blobs`` row keeps one."""
+    return f"files/{sha256[:2]}/{sha256}.{uuid.uuid4().hex[:16]}"
+
+
+class FileStore:
+    """Puts attachment files into the blob store, encrypted with a data key of their own."""
+
+    def __init__(self, engine: Engine, blobs: BlobStore, keyring: Keyring, clock: Callable[[], datetime]) -> None:
+        self._engine = engine
+        self._blobs = blobs
+        self._keyring = keyring
+        self._clock = clock
+
+    @property
+    def blobs(self) -> BlobStore:
+        return self._blobs
+
+    def store_content(self, content: Content) -> tuple[FileOutcome, dict[str, Any] | None]:
+        """Store base64 ``content``; returns what became of it and the ``blobs`` row to insert (None if known).
+
+        The text is decoded twice, a slice at a time: once to learn its sha256 (the address), once to encrypt
+        it into the store. Memory stays at one slice, and a file stored before is not written again.
+        """
+        if not content.is_base64():
+            return FileOutcome("pending" if content.is_url else "invalid"), None
+        digest = hashlib.sha256()
+        size = 0
+        for chunk in content.iter_bytes():
+            digest.update(chunk)
+            size += len(chunk)
+        sha256 = digest.hexdigest()
+        return FileOutcome("stored", sha256, size), self._put(sha256, size, content.iter_bytes())
+
+    def store_chunks(self, sha256: str, size: int, chunks: Iterable[bytes]) -> dict[str, Any] | None:
+        """Store bytes whose sha256 is already known (e.g. a download checked on the way in)."""
+        return self._put(sha256, size, chunks)
+
+    def _put(self, sha256: str, size: int, chunks: Iterable[bytes]) -> dict[str, Any] | None:
+        if self._known(sha256):
+            return None
+        key = object_key(sha256)
+        data_key = DataKey.generate(self._keyring)
+        self._blobs.put(key, data_key.encrypt_stream(chunks))
+        return {
+            "sha256": sha256,
+            "size": size,
+            "object_key": key,
+            "master_key_id": data_key.wrapped.key_id,
+            "wrapped_key": data_key.wrapped.to_bytes(),
+            "created_at": self._clock(),
+        }
+
+    def store_stream(self, chunks: Iterable[bytes]) -> tuple[FileOutcome, dict[str, Any] | None]:
+        """Store bytes whose hash is not known in advance (a download): encrypt while hashing, in one pass.
+
+        The object gets a fresh name; if the same content was stored before, the new object is removed and the
+        known one is used. Returns the outcome and the ``blobs`` row to insert (None when already known).
+        """
+        digest = hashlib.sha256()
+        size = 0
+
+        def hashed() -> Iterator[bytes]:
+            nonlocal size
+            for chunk in chunks:
+                digest.update(chunk)
+                size += len(chunk)
+                yield chunk
+
+        data_key = DataKey.generate(self._keyring)
+        key = f"files/incoming/{uuid.uuid4().hex}"
+        self._blobs.put(key, data_key.encrypt_stream(hashed()))
+        sha256 = digest.hexdigest()
+        if self._known(sha256):
+            self._blobs.delete(key)
+            return FileOutcome("stored", sha256, size), None
+        row = {
+            "sha256": sha256,
+            "size": size,
+            "object_key": key,
+            "master_key_id": data_key.wrapped.key_id,
+            "wrapped_key": data_key.wrapped.to_bytes(),
+            "created_at": self._clock(),
+        }
+        return FileOutcome("stored", sha256, size), row
+
+    def _known(self, sha256: str) -> bool:
+        with self._engine.connect() as connection:
+            return connection.execute(select(BlobRow.sha256).where(BlobRow.sha256 == sha256)).first() is not None
+
+    def open(self, sha256: str, connection: Connection | None = None) -> Iterator[bytes]:
+        """The decrypted bytes of a stored file, streamed."""
+        query = select(BlobRow.object_key, BlobRow.wrapped_key).where(BlobRow.sha256 == sha256)
+        if connection is None:
+            with self._engine.connect() as own:
+                row = own.execute(query).first()
+        else:
+            row = connection.execute(query).first()
+        if row is None:
+            raise NotFound("file", sha256[:12])
+        data_key = DataKey.open(self._keyring, WrappedKey.from_bytes(row.wrapped_key))
+        return data_key.decrypt_stream(self._blobs.get(row.object_key))
+
+
+class StoredFile(Content):
+    """Content of an attachment whose file is in the blob store: read from there, decrypted, when asked."""
+
+    __slots__ = ("_opener", "_size")
+
+    def __init__(self, marker: str, size: int, opener: Callable[[], Iterator[bytes]]) -> None:
+        super().__init__(marker)
+        self._size = size
+        self._opener = opener
+
+    @property
+    def text(self) -> str:
+        """The base64 text of the file, rebuilt on demand (prefer ``iter_bytes`` for large files)."""
+        return base64.b64encode(self.read()).decode("ascii")
+
+    @property
+    def is_url(self) -> bool:
+        return False
+
+    def is_base64(self) -> bool:
+        return True
+
+    def decoded_size(self) -> int:
+        return self._size
+
+    def iter_bytes(self, chunk_chars: int = 0) -> Iterator[bytes]:
+        return self._opener()
+
+    def __repr__(self) -> str:
+        return f"StoredFile({self._size} bytes)"

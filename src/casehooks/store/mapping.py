@@ -1,0 +1,179 @@
+"""Map a parsed event to the rows it adds or updates. Pure: no I/O, no keys, no clock.
+
+PHI goes into ``details`` dicts that the store seals before writing; the plain columns are ids, types,
+statuses, flags and timestamps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from casehooks.events import Activity, Attachment, Case, CaseCommentAdded, Comment, Event
+from casehooks.events.people import Author, Person, Submitter, Uploader
+
+
+@dataclass(frozen=True, slots=True)
+class SealedRow:
+    """A row: plain ``columns`` and the PHI ``details`` that go into its sealed column."""
+
+    table: str
+    key: str
+    columns: dict[str, Any]
+    details: Any
+
+    @property
+    def aad(self) -> bytes:
+        """Associated data binding a sealed value to its table and row, so ciphertexts cannot be swapped."""
+        return f"{self.table}:{self.key}".encode()
+
+
+@dataclass(frozen=True, slots=True)
+class EventRows:
+    """Everything one event writes besides the event row itself."""
+
+    case: SealedRow | None
+    people: list[SealedRow] = field(default_factory=list)
+    activity: SealedRow | None = None
+    comment: SealedRow | None = None
+    attachments: list[SealedRow] = field(default_factory=list)
+
+
+def _wire(model: Any, *names: str) -> dict[str, Any]:
+    wire = model.to_wire()
+    return {name: wire[name] for name in names if name in wire}
+
+
+def _person(
+    person: Person | Author | Submitter | Uploader | None, seen_at: datetime, role: str | None = None
+) -> SealedRow | None:
+    if person is None or not person.id:
+        return None
+    details = {key: value for key, value in person.to_wire().items() if key != "id"}
+    columns = {"id": person.id, "role": role, "seen_at": seen_at}
+    return SealedRow("people", person.id, columns, details)
+
+
+def case_row(case: Case, event_id: str, seen_at: datetime) -> SealedRow:
+    columns = {
+        "id": case.id,
+        "short_id": case.short_id,
+        "organization_id": case.organization_id,
+        "type": case.type,
+        "status": None if case.status is None else str(case.status),
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+        "assigned_at": case.assigned_at,
+        "in_progress_at": case.in_progress_at,
+        "closed_at": case.closed_at,
+        "is_archived": case.is_archived,
+        "is_escalated": case.is_escalated,
+        "is_imported": case.is_imported,
+        "closed_by": case.closed_by,
+        "in_progress_by": case.in_progress_by,
+        "product_bundle": case.product_bundle.name if case.product_bundle else None,
+        "submitter_id": case.submitter.id if case.submitter else None,
+        "last_event_id": event_id,
+        "first_seen_at": seen_at,
+    }
+    return SealedRow("cases", case.id, columns, _wire(case, "title", "referralCode", "archiveReason"))
+
+
+def activity_row(activity: Activity, case_id: str | None, event_id: str) -> SealedRow:
+    columns = {
+        "id": activity.id,
+        "case_id": case_id,
+        "event_id": event_id,
+        "type": None if activity.type is None else str(activity.type),
+        "timestamp": activity.timestamp,
+        "actor_id": activity.actor.id if activity.actor else None,
+        "target_user_id": activity.target_user.id if activity.target_user else None,
+        "is_phi": activity.is_phi,
+        "is_restricted": activity.is_restricted,
+    }
+    return SealedRow("activities", activity.id, columns, _wire(activity, "valueBefore", "valueAfter"))
+
+
+def comment_row(comment: Comment, case_id: str | None, event_id: str) -> SealedRow:
+    columns = {
+        "id": comment.id,
+        "case_id": case_id,
+        "event_id": event_id,
+        "author_id": comment.author.id if comment.author else None,
+        "author_role": None if comment.author is None or comment.author.role is None else str(comment.author.role),
+        "created_at": comment.created_at,
+        "is_restricted": comment.is_restricted,
+        "has_phi_forms": comment.has_phi_forms,
+    }
+    return SealedRow("comments", comment.id, columns, {"text": comment.text})
+
+
+def attachment_row(
+    attachment: Attachment, case_id: str | None, comment_id: str | None, event_id: str, stored: FileOutcome
+) -> SealedRow:
+    columns = {
+        "id": attachment.id,
+        "case_id": case_id,
+        "comment_id": comment_id,
+        "event_id": event_id,
+        "created_at": attachment.created_at,
+        "uploaded_by_id": attachment.uploaded_by.id if attachment.uploaded_by else None,
+        "is_restricted": attachment.is_restricted,
+        "is_phi": attachment.is_phi,
+        "is_deleted": attachment.is_deleted,
+        "content_status": stored.status,
+        "document_url_field": attachment.document_url_field,
+        "blob_sha256": stored.sha256,
+        "size": stored.size,
+    }
+    details = {"fileName": attachment.file_name, "documentUrl": attachment.document_url}
+    return SealedRow("attachments", attachment.id, columns, details)
+
+
+@dataclass(frozen=True, slots=True)
+class FileOutcome:
+    """What became of an attachment's content: ``stored`` (with its blob), ``pending`` (a URL to fetch),
+    ``invalid`` (not base64: kept as metadata with a deviation) or ``absent``."""
+
+    status: str
+    sha256: str | None = None
+    size: int | None = None
+
+
+def event_rows(event: Event, event_id: str, seen_at: datetime, contents: dict[str, FileOutcome]) -> EventRows:
+    """The rows ``event`` writes; ``contents`` tells what became of each attachment's file, by attachment id."""
+    case = event.case
+    case_id = case.id if case else None
+    when = (event.activity.timestamp if event.activity else None) or seen_at
+    people: dict[str, SealedRow] = {}
+
+    def add(row: SealedRow | None) -> None:
+        if row is not None:
+            people[row.key] = row
+
+    if case is not None:
+        add(_person(case.submitter, when, "SUBMITTER"))
+    activity = event.activity
+    if activity is not None:
+        add(_person(activity.actor, when))
+        add(_person(activity.target_user, when))
+    comment: SealedRow | None = None
+    comment_id: str | None = None
+    if isinstance(event, CaseCommentAdded):
+        comment_id = event.comment.id
+        comment = comment_row(event.comment, case_id, event_id)
+        author = event.comment.author
+        add(_person(author, when, None if author is None or author.role is None else str(author.role)))
+    attachments = []
+    for attachment in event.attachments():
+        add(_person(attachment.uploaded_by, when))
+        stored = contents.get(attachment.id, FileOutcome("absent"))
+        attachments.append(attachment_row(attachment, case_id, comment_id, event_id, stored))
+    return EventRows(
+        case=case_row(case, event_id, seen_at) if case else None,
+        people=list(people.values()),
+        activity=activity_row(activity, case_id, event_id) if activity else None,
+        comment=comment,
+        attachments=attachments,
+    )

@@ -1,0 +1,270 @@
+"""The read side: events, cases with their timelines, attachments, quarantine and queue state.
+
+Listings return plain columns only. PHI is opened (unsealed) only where a caller asks for it with
+``reveal=True``; restricted items are left out unless ``restricted=True``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Select, or_, select
+
+from casehooks.errors import NotFound
+from casehooks.store.tables import (
+    ActivityRow,
+    AttachmentRow,
+    CaseRow,
+    CommentRow,
+    EventRow,
+    JobAttemptRow,
+    JobRow,
+    PersonRow,
+    QuarantineRow,
+)
+from casehooks.store.vault import Vault
+
+
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    event_type: str | None = None
+    case_id: str | None = None
+    job_status: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+    before_seq: int | None = None
+
+
+def _plain(row: Any, *skip: str) -> dict[str, Any]:
+    return {key: value for key, value in row._mapping.items() if key not in skip and not key.endswith("_sealed")}
+
+
+def list_events(connection: Connection, where: EventFilter) -> list[dict[str, Any]]:
+    query: Select[Any] = (
+        select(  # type: ignore[assignment]
+            EventRow.seq,
+            EventRow.id,
+            EventRow.event_type,
+            EventRow.case_id,
+            EventRow.received_at,
+            EventRow.body_size,
+            EventRow.source,
+            EventRow.deviations,
+            JobRow.id.label("job_id"),
+            JobRow.status.label("job_status"),
+            JobRow.attempts.label("job_attempts"),
+        )
+        .join(JobRow, JobRow.event_id == EventRow.id, isouter=True)
+        .order_by(EventRow.seq.desc())
+        .limit(where.limit)
+    )
+    if where.event_type:
+        query = query.where(EventRow.event_type == where.event_type)
+    if where.case_id:
+        query = query.where(EventRow.case_id == where.case_id)
+    if where.job_status:
+        query = query.where(JobRow.status == where.job_status)
+    if where.since:
+        query = query.where(EventRow.received_at >= where.since)
+    if where.until:
+        query = query.where(EventRow.received_at < where.until)
+    if where.before_seq:
+        query = query.where(EventRow.seq < where.before_seq)
+    events = []
+    for row in connection.execute(query):
+        item = _plain(row, "deviations")
+        item["deviation_count"] = len(row.deviations or [])
+        events.append(item)
+    return events
+
+
+def event_detail(connection: Connection, event_id: str) -> dict[str, Any]:
+    event = _event_columns(connection, event_id)
+    jobs = connection.execute(select(JobRow.__table__).where(JobRow.event_id == event_id)).all()
+    job_ids = [job.id for job in jobs]
+    attempts = connection.execute(
+        select(JobAttemptRow.__table__).where(JobAttemptRow.job_id.in_(job_ids)).order_by(JobAttemptRow.id)
+    ).all()
+    event["jobs"] = [
+        {
+            "id": job.id,
+            "status": job.status,
+            "attempts": job.attempts,
+            "run_at": job.run_at,
+            "last_error": job.last_error,
+            "finished_at": job.finished_at,
+        }
+        for job in jobs
+    ]
+    event["attempts"] = [
+        {
+            "job_id": attempt.job_id,
+            "attempt": attempt.attempt,
+            "handler": attempt.handler,
+            "outcome": attempt.outcome,
+            "error": attempt.error,
+            "started_at": attempt.started_at,
+            "duration_ms": attempt.duration_ms,
+        }
+        for attempt in attempts
+    ]
+    return event
+
+
+def _event_columns(connection: Connection, event_id: str) -> dict[str, Any]:
+    row = connection.execute(
+        select(
+            EventRow.seq,
+            EventRow.id,
+            EventRow.event_type,
+            EventRow.case_id,
+            EventRow.received_at,
+            EventRow.body_sha256,
+            EventRow.body_size,
+            EventRow.source,
+            EventRow.deviations,
+        ).where(EventRow.id == event_id)
+    ).first()
+    if row is None:
+        raise NotFound("event", event_id)
+    return dict(row._mapping)
+
+
+def sealed_body(connection: Connection, vault: Vault, event_id: str) -> tuple[bytes, list[dict[str, str]]]:
+    """The stored body of an event (stored files referenced, not inline) and its deviations."""
+    row = connection.execute(
+        select(EventRow.body_sealed, EventRow.dek_id, EventRow.deviations).where(EventRow.id == event_id)
+    ).first()
+    if row is None:
+        raise NotFound("event", event_id)
+    return vault.open(row.dek_id, row.body_sealed, f"events:{event_id}".encode()), list(row.deviations or [])
+
+
+def list_cases(
+    connection: Connection, *, status: str | None = None, organization_id: str | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    query: Select[Any] = select(CaseRow.__table__).order_by(CaseRow.updated_at.desc()).limit(limit)
+    if status:
+        query = query.where(CaseRow.status == status)
+    if organization_id:
+        query = query.where(CaseRow.organization_id == organization_id)
+    return [_columns(case) for case in connection.execute(query).all()]
+
+
+def _columns(row: Any) -> dict[str, Any]:
+    return {key: value for key, value in row._mapping.items() if not key.endswith("_sealed") and key != "dek_id"}
+
+
+def _open(vault: Vault, table: str, key: str, dek_id: str, sealed: bytes) -> Any:
+    return orjson.loads(vault.open(dek_id, sealed, f"{table}:{key}".encode()))
+
+
+def find_case(connection: Connection, id_or_short_id: str) -> Any:
+    case = connection.execute(
+        select(CaseRow.__table__).where(or_(CaseRow.id == id_or_short_id, CaseRow.short_id == id_or_short_id))
+    ).first()
+    if case is None:
+        raise NotFound("case", id_or_short_id)
+    return case
+
+
+def _person(connection: Connection, vault: Vault, person_id: str | None, reveal: bool) -> dict[str, Any] | None:
+    if person_id is None:
+        return None
+    person = connection.execute(select(PersonRow.__table__).where(PersonRow.id == person_id)).first()
+    if person is None:
+        return {"id": person_id}
+    shown: dict[str, Any] = {"id": person.id, "role": person.role}
+    if reveal:
+        shown.update(_open(vault, "people", person.id, person.dek_id, person.details_sealed))
+    return shown
+
+
+def case_timeline(
+    connection: Connection,
+    vault: Vault,
+    id_or_short_id: str,
+    *,
+    reveal: bool = False,
+    restricted: bool = False,
+    limit: int = 200,
+) -> dict[str, Any]:
+    """A case with the latest ``limit`` entries of its timeline (activities, comments, attachments), oldest first.
+
+    Each kind is read newest first through its index, so a page costs the same however long the case's history.
+    """
+    case = find_case(connection, id_or_short_id)
+    shown = _columns(case)
+    if reveal:
+        shown.update(_open(vault, "cases", case.id, case.dek_id, case.details_sealed))
+    shown["submitter"] = _person(connection, vault, case.submitter_id, reveal)
+    items: list[dict[str, Any]] = []
+    for activity in connection.execute(
+        select(ActivityRow.__table__)
+        .where(ActivityRow.case_id == case.id)
+        .order_by(ActivityRow.timestamp.desc())
+        .limit(limit)
+    ).all():
+        if activity.is_restricted and not restricted:
+            continue
+        item = {"kind": "activity", "at": activity.timestamp, **_columns(activity)}
+        item["actor"] = _person(connection, vault, activity.actor_id, reveal)
+        item["target_user"] = _person(connection, vault, activity.target_user_id, reveal)
+        if reveal:
+            item.update(_open(vault, "activities", activity.id, activity.dek_id, activity.values_sealed))
+        items.append(item)
+    for comment in connection.execute(
+        select(CommentRow.__table__)
+        .where(CommentRow.case_id == case.id)
+        .order_by(CommentRow.created_at.desc())
+        .limit(limit)
+    ).all():
+        if comment.is_restricted and not restricted:
+            continue
+        item = {"kind": "comment", "at": comment.created_at, **_columns(comment)}
+        item["author"] = _person(connection, vault, comment.author_id, reveal)
+        if reveal:
+            item.update(_open(vault, "comments", comment.id, comment.dek_id, comment.text_sealed))
+        items.append(item)
+    for attachment in connection.execute(
+        select(AttachmentRow.__table__)
+        .where(AttachmentRow.case_id == case.id)
+        .order_by(AttachmentRow.created_at.desc())
+        .limit(limit)
+    ).all():
+        if attachment.is_restricted and not restricted:
+            continue
+        item = {"kind": "attachment", "at": attachment.created_at, **_columns(attachment)}
+        if reveal:
+            details = _open(vault, "attachments", attachment.id, attachment.dek_id, attachment.details_sealed)
+            item["fileName"] = details.get("fileName")
+        items.append(item)
+    items.sort(key=lambda item: (item["at"] is not None, item["at"] or datetime.min, item["kind"]))
+    shown["timeline"] = items[-limit:]
+    return shown
+
+
+def attachment(connection: Connection, vault: Vault, attachment_id: str, *, reveal: bool = False) -> dict[str, Any]:
+    row = connection.execute(select(AttachmentRow.__table__).where(AttachmentRow.id == attachment_id)).first()
+    if row is None:
+        raise NotFound("attachment", attachment_id)
+    shown = _columns(row)
+    if reveal:
+        shown.update(_open(vault, "attachments", row.id, row.dek_id, row.details_sealed))
+    return shown
+
+
+def list_quarantine(connection: Connection, *, status: str | None = "held", limit: int = 100) -> list[dict[str, Any]]:
+    query: Select[Any] = select(QuarantineRow.__table__).order_by(QuarantineRow.received_at.desc()).limit(limit)
+    if status:
+        query = query.where(QuarantineRow.status == status)
+    items = []
+    for row in connection.execute(query).all():
+        item = _columns(row)
+        item["body_kept"] = row.body_sealed is not None
+        items.append(item)
+    return items

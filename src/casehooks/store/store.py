@@ -1,0 +1,194 @@
+"""``Store``: the receiver's durable state behind one object (database, blob store, keys), passed in, never global."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from sqlalchemy import Engine, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from casehooks.blobs import BlobStore
+from casehooks.crypto import Keyring, load_or_create_key_file
+from casehooks.errors import ConfigurationError, NotFound, StoreUnavailable
+from casehooks.events import (
+    Attachment,
+    CaseAttachmentAdded,
+    CaseCommentAdded,
+    Deviation,
+    DeviationKind,
+    Event,
+    parse_event,
+)
+from casehooks.settings import Settings
+from casehooks.store import migrate
+from casehooks.store.engine import dispose, make_engine, writer
+from casehooks.store.files import FileStore, StoredFile
+from casehooks.store.ingest import FILE_MARKER, Prepared, commit_event, prepare
+from casehooks.store.quarantine import Refusal, hold, seal_request
+from casehooks.store.reads import sealed_body
+from casehooks.store.tables import AttachmentRow, BlobRow, EventRow
+from casehooks.store.vault import Vault
+from casehooks.store.writer import BatchWriter
+
+log = structlog.get_logger("casehooks.store")
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def keyring_from(settings: Settings) -> Keyring:
+    """The master keyring: from ``CASEHOOKS_MASTER_KEY``, or for the embedded mode a key file made on first run."""
+    if settings.master_key is not None:
+        return Keyring.parse(settings.master_key.get_secret_value())
+    if settings.database_url is not None and not settings.database_url.startswith("sqlite"):
+        raise ConfigurationError("CASEHOOKS_MASTER_KEY is required when the database is shared")
+    path = settings.data_dir / "master.key"
+    key_text, created = load_or_create_key_file(path)
+    if created:
+        log.warning(
+            "master_key_created",
+            path=str(path),
+            advice="back this file up: without it stored events and files cannot be read",
+        )
+    return Keyring.parse(key_text)
+
+
+class Store:
+    """The database, the blob store and the keys that open what they hold."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        blobs: BlobStore,
+        keyring: Keyring,
+        *,
+        clock: Clock = utcnow,
+        quarantine_cap: int = 1 << 30,
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.vault = Vault(engine, keyring, clock)
+        self.files = FileStore(engine, blobs, keyring, clock)
+        self.quarantine_cap = quarantine_cap
+        self._writer: BatchWriter | None = None
+
+    @classmethod
+    def open(cls, settings: Settings, *, clock: Clock = utcnow, upgrade: bool = True) -> Store:
+        """Build the store the settings describe; by default bring its schema up to date."""
+        engine = make_engine(settings.resolved_database_url)
+        if upgrade:
+            migrate.upgrade(engine)
+        blobs = BlobStore.from_url(settings.resolved_blob_url)
+        return cls(
+            engine, blobs, keyring_from(settings), clock=clock, quarantine_cap=settings.quarantine_body_cap_bytes
+        )
+
+    def start_writer(self, on_commit: Callable[[int], None] | None = None) -> BatchWriter:
+        if self._writer is None:
+            self._writer = BatchWriter(self.engine, self.clock, on_commit=on_commit)
+        return self._writer
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        dispose(self.engine)
+
+    def prepare(self, event: Event, body: bytes, *, source: str = "webhook") -> Prepared:
+        return prepare(event, body, self.clock(), self.vault, self.files, source=source)
+
+    def commit(self, prepared: Prepared) -> bool:
+        """Commit one prepared event in its own transaction; False if it was a duplicate."""
+        try:
+            with writer(self.engine).begin() as connection:
+                return commit_event(connection, prepared, self.clock())
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable("the store could not commit") from exc
+
+    def hold(
+        self,
+        refusal: Refusal,
+        body: bytes | None,
+        size: int,
+        headers: Mapping[str, str],
+        secret_names: frozenset[str] = frozenset(),
+    ) -> str:
+        """Record a refused request in the quarantine."""
+        try:
+            sealed = seal_request(self.vault, body, headers) if body is not None else None
+            with writer(self.engine).begin() as connection:
+                return hold(
+                    connection,
+                    refusal,
+                    body,
+                    sealed,
+                    size,
+                    headers,
+                    self.clock(),
+                    body_cap=self.quarantine_cap,
+                    secret_names=secret_names,
+                )
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable("the quarantine could not record a refusal") from exc
+
+    def writable(self) -> bool:
+        """Whether a write transaction can start now (readiness)."""
+        try:
+            with writer(self.engine).begin() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError:
+            return False
+        return True
+
+    def load_event(self, event_id: str) -> Event:
+        """A stored event as handlers see it: its files readable from the blob store, its deviations as recorded."""
+        with self.engine.connect() as connection:
+            body, deviations = sealed_body(connection, self.vault, event_id)
+        event = self._with_stored_files(parse_event(body))
+        # Read back, a stored file's reference is not base64: the deviations are the ones found on arrival.
+        event._deviations = tuple(
+            Deviation(item["path"], DeviationKind(item["kind"]), item["documented"], item["received"])
+            for item in deviations
+        )
+        return event
+
+    def received_at(self, event_id: str) -> datetime:
+        with self.engine.connect() as connection:
+            value = connection.execute(select(EventRow.received_at).where(EventRow.id == event_id)).scalar()
+        if value is None:
+            raise NotFound("event", event_id)
+        return value
+
+    def _with_stored_files(self, event: Event) -> Event:
+        ids = [attachment.id for attachment in event.attachments()]
+        if not ids:
+            return event
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(AttachmentRow.id, BlobRow.sha256, BlobRow.size)
+                .join(BlobRow, BlobRow.sha256 == AttachmentRow.blob_sha256)
+                .where(AttachmentRow.id.in_(ids), AttachmentRow.content_status == "stored")
+            ).all()
+        stored = {row.id: (row.sha256, int(row.size)) for row in rows}
+
+        def swap(attachment: Attachment) -> Attachment:
+            if attachment.id not in stored:
+                return attachment
+            sha256, size = stored[attachment.id]
+            content = StoredFile(FILE_MARKER + sha256, size, lambda: self.files.open(sha256))
+            return attachment.model_copy(update={"content": content})
+
+        payload: Any
+        if isinstance(event, CaseAttachmentAdded):
+            payload = event.payload.model_copy(update={"attachment": swap(event.attachment)})
+        elif isinstance(event, CaseCommentAdded) and event.comment.attachments:
+            comment = event.comment.model_copy(update={"attachments": [swap(a) for a in event.comment.attachments]})
+            payload = event.payload.model_copy(update={"comment": comment})
+        else:
+            return event
+        return event.model_copy(update={"payload": payload})

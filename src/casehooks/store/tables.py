@@ -1,0 +1,260 @@
+"""The receiver's tables. Columns that hold PHI are sealed (AES-GCM under a data key) and end in ``_sealed``.
+
+Plain columns are ids, types, statuses, flags and timestamps: enough to search, order and join without
+decrypting. Every sealed column names the data key (``dek_id``) that opens it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every engine (SQLite stores them as text and would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        aware = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return aware.astimezone(UTC) if dialect.name != "sqlite" else aware.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Id = String(64)
+Stamp = UTCDateTime()
+BigId = BigInteger().with_variant(Integer, "sqlite")  # SQLite autoincrements only INTEGER PRIMARY KEY
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class DataKeyRow(Base):
+    """A data key, wrapped by a master key. Rotation re-wraps these rows; the data they open is untouched."""
+
+    __tablename__ = "data_keys"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    master_key_id: Mapped[str] = mapped_column(String(64), index=True)
+    wrapped: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+class EventRow(Base):
+    """One accepted event. ``id`` is the activity id (or ``sha256:`` of the body): the idempotency key.
+
+    ``seq`` orders events by arrival. The body is stored sealed, with inline attachment content moved to the
+    blob store and replaced by a reference.
+    """
+
+    __tablename__ = "events"
+
+    seq: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(Id, unique=True)
+    event_type: Mapped[str] = mapped_column(String(80), index=True)
+    case_id: Mapped[str | None] = mapped_column(Id, index=True)
+    received_at: Mapped[datetime] = mapped_column(Stamp, index=True)
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    body_size: Mapped[int] = mapped_column(BigInteger)
+    body_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    deviations: Mapped[list[dict[str, str]]] = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(32))
+
+
+class CaseRow(Base):
+    """The latest snapshot of a case (by ``updatedAt``): later snapshots win, earlier ones never roll it back."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    short_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    organization_id: Mapped[str | None] = mapped_column(Id, index=True)
+    type: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[str | None] = mapped_column(String(40), index=True)
+    created_at: Mapped[datetime | None] = mapped_column(Stamp)
+    updated_at: Mapped[datetime | None] = mapped_column(Stamp, index=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(Stamp)
+    in_progress_at: Mapped[datetime | None] = mapped_column(Stamp)
+    closed_at: Mapped[datetime | None] = mapped_column(Stamp)
+    is_archived: Mapped[bool | None] = mapped_column(Boolean)
+    is_escalated: Mapped[bool | None] = mapped_column(Boolean)
+    is_imported: Mapped[bool | None] = mapped_column(Boolean)
+    closed_by: Mapped[str | None] = mapped_column(Id)
+    in_progress_by: Mapped[str | None] = mapped_column(Id)
+    product_bundle: Mapped[str | None] = mapped_column(String(200))
+    submitter_id: Mapped[str | None] = mapped_column(Id, index=True)
+    details_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    last_event_id: Mapped[str] = mapped_column(Id)
+    first_seen_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+class PersonRow(Base):
+    """Someone an event names: a submitter (patient), author, uploader, actor or target user."""
+
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    role: Mapped[str | None] = mapped_column(String(40))
+    details_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    seen_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+class ActivityRow(Base):
+    """One entry of a case's timeline."""
+
+    __tablename__ = "activities"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[str | None] = mapped_column(Id)
+    event_id: Mapped[str] = mapped_column(Id)
+    type: Mapped[str | None] = mapped_column(String(80))
+    timestamp: Mapped[datetime | None] = mapped_column(Stamp)
+    actor_id: Mapped[str | None] = mapped_column(Id)
+    target_user_id: Mapped[str | None] = mapped_column(Id)
+    is_phi: Mapped[bool | None] = mapped_column(Boolean)
+    is_restricted: Mapped[bool | None] = mapped_column(Boolean)
+    values_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+
+    __table_args__ = (Index("ix_activities_case_time", "case_id", "timestamp"),)
+
+
+class CommentRow(Base):
+    """A comment on a case; its text is sealed."""
+
+    __tablename__ = "comments"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[str | None] = mapped_column(Id, index=True)
+    event_id: Mapped[str] = mapped_column(Id)
+    author_id: Mapped[str | None] = mapped_column(Id)
+    author_role: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime | None] = mapped_column(Stamp)
+    is_restricted: Mapped[bool | None] = mapped_column(Boolean)
+    has_phi_forms: Mapped[bool] = mapped_column(Boolean)
+    text_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+
+
+class BlobRow(Base):
+    """An encrypted file in the blob store, addressed by the sha256 of its plaintext (stored once)."""
+
+    __tablename__ = "blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    object_key: Mapped[str] = mapped_column(String(200))
+    master_key_id: Mapped[str] = mapped_column(String(64), index=True)
+    wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+class AttachmentRow(Base):
+    """An attachment's metadata. ``content_status`` says whether its file is stored, pending or unavailable."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[str | None] = mapped_column(Id, index=True)
+    comment_id: Mapped[str | None] = mapped_column(Id, index=True)
+    event_id: Mapped[str] = mapped_column(Id)
+    created_at: Mapped[datetime | None] = mapped_column(Stamp)
+    uploaded_by_id: Mapped[str | None] = mapped_column(Id)
+    is_restricted: Mapped[bool | None] = mapped_column(Boolean)
+    is_phi: Mapped[bool | None] = mapped_column(Boolean)
+    is_deleted: Mapped[bool | None] = mapped_column(Boolean)
+    content_status: Mapped[str] = mapped_column(String(32))
+    document_url_field: Mapped[str | None] = mapped_column(String(80))
+    blob_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    details_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+
+
+class JobRow(Base):
+    """Work for the handlers of one event: queued → running → succeeded, or failed (retried) → dead."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    run_at: Mapped[datetime] = mapped_column(Stamp)
+    locked_by: Mapped[str | None] = mapped_column(String(80))
+    locked_until: Mapped[datetime | None] = mapped_column(Stamp)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(Stamp)
+    finished_at: Mapped[datetime | None] = mapped_column(Stamp)
+
+    __table_args__ = (Index("ix_jobs_due", "status", "run_at"),)
+
+
+class JobAttemptRow(Base):
+    """One run of one handler for a job: its outcome and a PHI-free error (exception type and handler)."""
+
+    __tablename__ = "job_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    handler: Mapped[str] = mapped_column(String(200))
+    outcome: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(Stamp)
+    duration_ms: Mapped[float] = mapped_column()
+
+
+class QuarantineRow(Base):
+    """A refused request, kept with its reason so that a genuine event is never lost to a misconfiguration."""
+
+    __tablename__ = "quarantine"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(Stamp, index=True)
+    reason: Mapped[str] = mapped_column(String(40), index=True)
+    detail: Mapped[str] = mapped_column(Text)
+    status_code: Mapped[int] = mapped_column(Integer)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    headers: Mapped[dict[str, str]] = mapped_column(JSON)
+    body_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    body_kept_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    dek_id: Mapped[str | None] = mapped_column(ForeignKey("data_keys.id"))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    event_id: Mapped[str | None] = mapped_column(Id)

@@ -1,0 +1,84 @@
+"""Seal and open PHI values for the database, with data keys wrapped by the master keyring.
+
+A data key serves many rows (a fresh one every ``rotate_after`` seals), so that sealing costs one AES-GCM
+operation and no extra row per event. Rotating the master key re-wraps the ``data_keys`` rows only.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import Engine, insert, select
+
+from casehooks.crypto import DataKey, Keyring, WrappedKey
+from casehooks.errors import CryptoError
+from casehooks.store.engine import writer
+from casehooks.store.tables import DataKeyRow
+
+Clock = Callable[[], datetime]
+
+
+class Vault:
+    """Seals values under the current data key and opens values under any stored data key."""
+
+    def __init__(self, engine: Engine, keyring: Keyring, clock: Clock, *, rotate_after: int = 100_000) -> None:
+        self._engine = engine
+        self._keyring = keyring
+        self._clock = clock
+        self._rotate_after = rotate_after
+        self._lock = threading.Lock()
+        self._current: tuple[str, DataKey] | None = None
+        self._uses = 0
+        self._opened: dict[str, DataKey] = {}
+
+    @property
+    def keyring(self) -> Keyring:
+        return self._keyring
+
+    def seal(self, plaintext: bytes, aad: bytes) -> tuple[str, bytes]:
+        """Seal ``plaintext`` bound to ``aad``; returns the data key id and the sealed bytes."""
+        dek_id, key = self._current_key()
+        return dek_id, key.seal(plaintext, aad)
+
+    def open(self, dek_id: str, sealed: bytes, aad: bytes) -> bytes:
+        """Open a value sealed by ``seal``; raises ``CryptoError`` if it was tampered with or moved."""
+        return self._key(dek_id).open_sealed(sealed, aad)
+
+    def _current_key(self) -> tuple[str, DataKey]:
+        with self._lock:
+            if self._current is None or self._uses >= self._rotate_after:
+                self._current = self._new_key()
+                self._uses = 0
+            self._uses += 1
+            return self._current
+
+    def _new_key(self) -> tuple[str, DataKey]:
+        key = DataKey.generate(self._keyring)
+        dek_id = uuid.uuid4().hex
+        # Stored in its own transaction before any row can refer to it.
+        with writer(self._engine).begin() as connection:
+            connection.execute(
+                insert(DataKeyRow).values(
+                    id=dek_id,
+                    master_key_id=key.wrapped.key_id,
+                    wrapped=key.wrapped.to_bytes(),
+                    created_at=self._clock(),
+                )
+            )
+        self._opened[dek_id] = key
+        return dek_id, key
+
+    def _key(self, dek_id: str) -> DataKey:
+        key = self._opened.get(dek_id)
+        if key is not None:
+            return key
+        with self._engine.connect() as connection:
+            wrapped = connection.execute(select(DataKeyRow.wrapped).where(DataKeyRow.id == dek_id)).scalar()
+        if wrapped is None:
+            raise CryptoError("unknown data key")
+        key = DataKey.open(self._keyring, WrappedKey.from_bytes(wrapped))
+        self._opened[dek_id] = key
+        return key

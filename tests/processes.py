@@ -1,0 +1,120 @@
+"""Start casehooks commands as real processes, on free loopback ports, with their output kept for inspection."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def casehooks_env(data_dir: Path, **settings: str) -> dict[str, str]:
+    """A clean environment for a casehooks process: only our settings, plus what Python needs."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("CASEHOOKS_")}
+    env["CASEHOOKS_DATA_DIR"] = str(data_dir)
+    env["CASEHOOKS_LOG_LEVEL"] = "debug"
+    for key, value in settings.items():
+        env[f"CASEHOOKS_{key.upper()}"] = value
+    return env
+
+
+def run_cli(
+    env: dict[str, str], *args: str, cwd: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run ``casehooks ARGS`` to completion."""
+    result = subprocess.run(
+        [sys.executable, "-m", "casehooks", *args],
+        env={**env, "COLUMNS": "200"},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"casehooks {' '.join(args)} failed ({result.returncode}):\n{result.stderr}")
+    return result
+
+
+@dataclass
+class Server:
+    """A started ``casehooks serve``; its stdout and stderr go to ``log``."""
+
+    url: str
+    env: dict[str, str]
+    log: Path
+    args: list[str]
+    cwd: Path
+    process: subprocess.Popen[bytes] | None = None
+    _log_file: Any = None
+
+    @property
+    def webhook(self) -> str:
+        return f"{self.url}/webhooks/carevalidate"
+
+    def start(self, timeout: float = 30.0) -> Server:
+        self._log_file = self.log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "casehooks", "serve", *self.args],
+            env=self.env,
+            cwd=self.cwd,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                self.stop()
+                raise AssertionError(f"casehooks serve exited early:\n{self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop(kill=True)
+        raise AssertionError(f"casehooks serve did not start:\n{self.log.read_text()}")
+
+    def stop(self, *, kill: bool = False) -> None:
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def start_server(
+    tmp_path: Path, *, app: str | None = None, extra_env: dict[str, str] | None = None, **settings: Any
+) -> Server:
+    port = free_port()
+    env = casehooks_env(tmp_path / "data", **{key: str(value) for key, value in settings.items()})
+    env.update(extra_env or {})
+    args = ["--port", str(port)]
+    if app:
+        args += ["--app", app]
+    server = Server(f"http://127.0.0.1:{port}", env, tmp_path / "server.log", args, tmp_path)
+    return server.start()

@@ -1,0 +1,94 @@
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from casehooks.events import parse_object, stringify
+from casehooks.store import Store
+from casehooks.store import queue as jobs
+from casehooks.store.engine import writer
+from casehooks.store.tables import JobRow
+from tests.receiver.events import comment_event
+from tests.store.conftest import Clock
+
+pytestmark = pytest.mark.integration
+LEASE = timedelta(minutes=5)
+
+
+def add_event(store: Store) -> str:
+    wire = comment_event()
+    store.commit(store.prepare(parse_object(wire), stringify(wire)))
+    return str(wire["payload"]["activity"]["id"])
+
+
+def claim(store: Store, worker: str, limit: int = 10) -> list[jobs.ClaimedJob]:
+    with writer(store.engine).begin() as connection:
+        return jobs.claim(connection, worker, store.clock(), limit, LEASE)
+
+
+def status(store: Store, job_id: int) -> str:
+    with store.engine.connect() as connection:
+        return str(connection.execute(select(JobRow.status).where(JobRow.id == job_id)).scalar_one())
+
+
+def test_a_claimed_job_is_not_claimed_again(store: Store) -> None:
+    add_event(store)
+    first = claim(store, "a")
+    assert [job.attempt for job in first] == [1]
+    assert claim(store, "b") == []
+
+
+def test_an_expired_lease_is_claimed_again(store: Store, clock: Clock) -> None:
+    add_event(store)
+    claim(store, "a")
+    clock.advance(LEASE.total_seconds() + 1)
+    again = claim(store, "b")
+    assert [job.attempt for job in again] == [2]
+
+
+def test_failure_schedules_a_retry_with_backoff(store: Store, clock: Clock) -> None:
+    add_event(store)
+    [job] = claim(store, "a")
+    with writer(store.engine).begin() as connection:
+        state = jobs.fail(connection, job, "a", clock(), "E", 3, random.Random(1))
+    assert state == "failed"
+    assert claim(store, "a") == []  # not due yet
+    clock.advance(3)
+    assert [j.id for j in claim(store, "a")] == [job.id]
+
+
+def test_last_attempt_failure_is_dead_until_requeued(store: Store, clock: Clock) -> None:
+    add_event(store)
+    for _ in range(3):
+        clock.advance(4000)
+        [job] = claim(store, "a")
+        with writer(store.engine).begin() as connection:
+            jobs.fail(connection, job, "a", clock(), "E", 3, random.Random(1))
+    assert status(store, job.id) == "dead"
+    clock.advance(10_000)
+    assert claim(store, "a") == []
+    with writer(store.engine).begin() as connection:
+        assert jobs.requeue(connection, clock(), job_ids=[job.id]) == 1
+    [again] = claim(store, "a")
+    assert again.attempt == 1
+
+
+def test_success_is_final(store: Store, clock: Clock) -> None:
+    add_event(store)
+    [job] = claim(store, "a")
+    with writer(store.engine).begin() as connection:
+        jobs.succeed(connection, job, "a", clock())
+    assert status(store, job.id) == "succeeded"
+    clock.advance(LEASE.total_seconds() * 2)
+    assert claim(store, "b") == []
+
+
+def test_backoff_doubles_with_jitter_and_is_capped() -> None:
+    rng = random.Random(7)
+    delays = [jobs.backoff(n, rng, base=2, cap=60).total_seconds() for n in range(1, 10)]
+    for attempt, delay in enumerate(delays, start=1):
+        ceiling = min(60, 2 * 2 ** (attempt - 1))
+        assert ceiling / 2 <= delay <= ceiling
