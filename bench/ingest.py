@@ -7,10 +7,9 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from casehooks.sender.trigger import TriggerOptions, run_trigger
-
 from bench.report import Row, median
 from bench.servers import Process, start_casehooks, start_uvicorn
+from casehooks.sender.trigger import TriggerOptions, run_trigger
 
 SECRET = "bench-secret"
 

@@ -33,6 +33,22 @@ class Settings(BaseSettings):
     log_level: str = "info"
     console: bool = True
 
+    # The sandbox platform (``casehooks sandbox serve``): the sender side of the wire.
+    sandbox_database_url: str | None = None
+    sandbox_port: int = Field(default=8090, ge=0, le=65535)
+    sandbox_public_url: str | None = None
+    sandbox_worker: bool = True
+    sandbox_lease_seconds: float = Field(default=60.0, gt=0)
+    sandbox_delivery_timeout: float = Field(default=10.0, gt=0)
+    sandbox_delivery_concurrency: int = Field(default=16, ge=1)
+    sandbox_poll_seconds: float = Field(default=0.25, gt=0)
+    sandbox_retry_base_seconds: float = Field(default=2.0, gt=0)
+    sandbox_retry_cap_seconds: float = Field(default=3600.0, gt=0)
+    sandbox_max_attempts: int = Field(default=12, ge=1)
+    sandbox_disable_after: int = Field(default=20, ge=1)
+    outbound_allow: str = ""
+    outbound_allow_loopback: bool = True
+
     @field_validator("data_dir")
     @classmethod
     def _expand(cls, value: Path) -> Path:
@@ -59,3 +75,18 @@ class Settings(BaseSettings):
     def document_host_list(self) -> tuple[str, ...]:
         """Hosts (``host`` or ``host:port``) the worker may download signed document URLs from."""
         return tuple(part.strip().lower() for part in self.document_hosts.split(",") if part.strip())
+
+    @property
+    def resolved_sandbox_database_url(self) -> str:
+        """The sandbox's database URL; by default ``sandbox.db`` (SQLite, WAL) in the data folder."""
+        return self.sandbox_database_url or f"sqlite:///{(self.data_dir / 'sandbox.db').resolve()}"
+
+    @property
+    def resolved_sandbox_public_url(self) -> str:
+        """The sandbox's own base URL, used in signed document links."""
+        return (self.sandbox_public_url or f"http://{self.host}:{self.sandbox_port}").rstrip("/")
+
+    @property
+    def outbound_allow_list(self) -> tuple[str, ...]:
+        """Hosts and networks (comma-separated) the sandbox may deliver to; empty means any but the refused."""
+        return tuple(part.strip() for part in self.outbound_allow.split(",") if part.strip())

@@ -33,8 +33,8 @@ def test_different_seeds_give_different_events() -> None:
 
 
 @pytest.mark.parametrize("event_type", ["ADD_CASE_COMMENT", "ADD_CASE_ATTACHMENT"])
-def test_documented_events_have_the_seed_key_order(event_type: str, comment_seed: dict, attachment_seed: dict) -> None:
-    seed = comment_seed if event_type == "ADD_CASE_COMMENT" else attachment_seed
+def test_documented_events_have_the_seed_key_order(event_type: str, comment_body: dict, attachment_body: dict) -> None:
+    seed = comment_body if event_type == "ADD_CASE_COMMENT" else attachment_body
     made = fake_event(event_type, random.Random(3))
     assert list(made) == list(seed)
     assert list(made["payload"]) == list(seed["payload"])

@@ -9,6 +9,7 @@ from pathlib import Path
 from casehooks.events import parse_event, stringify
 from casehooks.sender.trigger import EventBodies, TriggerOptions, run_trigger
 from casehooks.signing import sign
+from tests.processes import free_port
 from tests.sender.sink import Sink, running_sink
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -52,8 +53,6 @@ def test_rate_paces_the_run() -> None:
 
 
 def test_connection_refused_is_counted_as_an_error() -> None:
-    from tests.sender.sink import free_port
-
     url = f"http://127.0.0.1:{free_port()}/hook"
     summary = asyncio.run(run_trigger(TriggerOptions(url=url, count=2, timeout=2)))
     assert summary.errors == {"connect": 2}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from casehooks.cli import schema, serve, trigger
+from casehooks.cli import sandbox, schema, serve, trigger
 from casehooks.cli.access import tokens_app, users_app
 from casehooks.cli.admin import db_app, keys_app
 from casehooks.cli.cases import attachments_app, cases_app
@@ -22,6 +22,7 @@ app = typer.Typer(
 serve.register(app)
 schema.register(app)
 trigger.register(app)
+sandbox.register(app)
 app.add_typer(events_app, name="events")
 app.add_typer(cases_app, name="cases")
 app.add_typer(attachments_app, name="attachments")

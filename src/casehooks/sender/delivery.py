@@ -1,0 +1,287 @@
+"""The delivery worker: claims due outbox rows, POSTs them signed, records each attempt, retries on schedule.
+
+Bodies are built at delivery from the stored event (the case snapshot of the moment it happened) with
+documents as the endpoint wants them: inline base64, or a signed link generated now and valid 15 minutes.
+The attempt log keeps time, status, latency and a short excerpt of the receiver's answer, never the body sent.
+An endpoint that fails ``disable_after`` times in a row is disabled until re-enabled through the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import random
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import structlog
+from sqlalchemy import Engine, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from casehooks.events.wire import stringify
+from casehooks.sender import outbox
+from casehooks.sender.documents import document_link
+from casehooks.sender.outbox import Claimed
+from casehooks.sender.payloads import fill_documents
+from casehooks.sender.schedule import RetrySchedule, is_retryable, parse_retry_after
+from casehooks.sender.tables import activities, attachments, attempts, endpoints
+from casehooks.sender.trigger import USER_AGENT, error_kind
+from casehooks.sender.urlpolicy import OutboundRefused, UrlPolicy
+from casehooks.signing import SIGNATURE_HEADER, sign
+
+Clock = Callable[[], datetime]
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+EXCERPT_BYTES = 256
+log = structlog.get_logger("casehooks.sandbox.delivery")
+
+
+async def resolve_host(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to (the URL policy checks each one)."""
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return sorted({str(info[4][0]) for info in infos})
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryConfig:
+    """How the worker delivers; built from the settings at the edge."""
+
+    public_url: str
+    link_key: bytes = b""
+    schedule: RetrySchedule = field(default_factory=RetrySchedule)
+    policy: UrlPolicy = field(default_factory=UrlPolicy)
+    lease_seconds: float = 60.0
+    timeout: float = 10.0
+    concurrency: int = 16
+    poll_seconds: float = 0.25
+    disable_after: int = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A message ready to send: where, the exact body bytes and the headers."""
+
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    status: int | None
+    error: str | None
+    latency_ms: float
+    excerpt: str | None = None
+    retry_after: float | None = None
+
+
+def delivery_headers(body: bytes, endpoint: Any) -> dict[str, str]:
+    """The platform's request headers for ``body`` and the endpoint's authentication options."""
+    headers = {"content-type": "application/json", "user-agent": USER_AGENT}
+    if endpoint.secret:
+        headers[SIGNATURE_HEADER] = sign(body, endpoint.secret)
+    if endpoint.auth_header_name:
+        headers[endpoint.auth_header_name] = endpoint.auth_header_value or ""
+    return headers
+
+
+class DeliveryWorker:
+    """Delivers the outbox until stopped. Several workers (processes) may share one database."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        config: DeliveryConfig,
+        *,
+        client: httpx.AsyncClient,
+        clock: Clock,
+        resolver: Resolver = resolve_host,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.client = client
+        self.clock = clock
+        self.resolver = resolver
+        self.rng = rng or random.Random()
+        self.owner = f"worker-{uuid.uuid4().hex[:12]}"
+        self._stopping = False
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def notify(self) -> None:
+        """Wake the worker now (callable from any thread): new rows were committed."""
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(wake.set)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.notify()
+
+    async def run(self) -> None:
+        """Claim and deliver until ``stop``; in-flight deliveries finish, unclaimed rows wait for the next run."""
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        inflight: set[asyncio.Task[None]] = set()
+        while not self._stopping:
+            free = self.config.concurrency - len(inflight)
+            claimed: list[Claimed] = []
+            if free > 0:
+                try:
+                    claimed = await asyncio.to_thread(self._claim, free)
+                except SQLAlchemyError as exc:
+                    log.warning("outbox claim failed", error=type(exc).__name__)
+            for item in claimed:
+                task = asyncio.create_task(self.deliver(item))
+                inflight.add(task)
+                task.add_done_callback(self._finished(inflight))
+            if not claimed or len(inflight) >= self.config.concurrency:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
+                self._wake.clear()
+        if inflight:
+            await asyncio.gather(*inflight, return_exceptions=True)
+
+    def _finished(self, inflight: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
+        def done(task: asyncio.Task[None]) -> None:
+            inflight.discard(task)
+            if self._wake is not None:
+                self._wake.set()
+
+        return done
+
+    async def run_once(self) -> int:
+        """Claim what is due now and deliver it; returns how many rows were tried (for tests and tools)."""
+        claimed = await asyncio.to_thread(self._claim, self.config.concurrency)
+        await asyncio.gather(*(self.deliver(item) for item in claimed))
+        return len(claimed)
+
+    def _claim(self, limit: int) -> list[Claimed]:
+        with self.engine.begin() as conn:
+            return outbox.claim(
+                conn,
+                now=self.clock().timestamp(),
+                lease_seconds=self.config.lease_seconds,
+                owner=self.owner,
+                limit=limit,
+            )
+
+    async def deliver(self, item: Claimed) -> None:
+        """One attempt at one row, recorded whatever happens."""
+        try:
+            prepared = await asyncio.to_thread(self._prepare, item)
+            result = await self._send(prepared)
+        except OutboundRefused as exc:
+            result = Result(None, "refused", 0.0, exc.reason)
+        except SQLAlchemyError as exc:
+            # The lease expires and the row is claimed again; nothing else to do here.
+            log.warning("delivery preparation failed", outbox_id=item.id, error=type(exc).__name__)
+            return
+        try:
+            await asyncio.to_thread(self._record, item, result)
+        except SQLAlchemyError as exc:
+            log.warning("delivery record failed", outbox_id=item.id, error=type(exc).__name__)
+
+    def _prepare(self, item: Claimed) -> Prepared:
+        with self.engine.connect() as conn:
+            endpoint = conn.execute(select(endpoints).where(endpoints.c.id == item.endpoint_id)).one()
+            self.config.policy.check_url(endpoint.url)
+            event = conn.execute(select(activities.c.event).where(activities.c.id == item.activity_id)).scalar_one()
+
+            def content_for(attachment_id: str) -> str:
+                if endpoint.document_format == "URL":
+                    return document_link(self.config.public_url, attachment_id, self.config.link_key, self.clock())
+                data = conn.execute(select(attachments.c.data).where(attachments.c.id == attachment_id)).scalar_one()
+                return base64.b64encode(data).decode("ascii")
+
+            body = stringify(fill_documents(event, content_for))
+        return Prepared(endpoint.url, body, delivery_headers(body, endpoint))
+
+    async def _send(self, prepared: Prepared) -> Result:
+        parts = urlsplit(prepared.url)
+        host = (parts.hostname or "").lower()
+        try:
+            addresses = await self.resolver(host, parts.port or (443 if parts.scheme == "https" else 80))
+        except (OSError, UnicodeError):
+            return Result(None, "dns", 0.0)
+        self.config.policy.check(prepared.url, addresses)
+        started = time.perf_counter()
+        try:
+            async with self.client.stream(
+                "POST", prepared.url, content=prepared.body, headers=prepared.headers, timeout=self.config.timeout
+            ) as response:
+                excerpt = bytearray()
+                async for chunk in response.aiter_bytes():
+                    excerpt += chunk
+                    if len(excerpt) >= EXCERPT_BYTES:
+                        break
+                latency = (time.perf_counter() - started) * 1000
+                text = bytes(excerpt[:EXCERPT_BYTES]).decode("utf-8", errors="replace")
+                return Result(
+                    response.status_code, None, latency, text, parse_retry_after(response.headers.get("retry-after"))
+                )
+        except httpx.HTTPError as exc:
+            return Result(None, error_kind(exc), (time.perf_counter() - started) * 1000)
+
+    def _record(self, item: Claimed, result: Result) -> None:
+        now = self.clock().timestamp()
+        succeeded = result.status is not None and 200 <= result.status < 300
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(attempts).values(
+                    outbox_id=item.id,
+                    endpoint_id=item.endpoint_id,
+                    activity_id=item.activity_id,
+                    attempt=item.attempt,
+                    at=now,
+                    status=result.status,
+                    error=result.error,
+                    latency_ms=round(result.latency_ms, 3),
+                    response_excerpt=result.excerpt,
+                )
+            )
+            if succeeded:
+                assert result.status is not None
+                outbox.mark_delivered(conn, item.id, self.owner, now=now, status=result.status)
+                conn.execute(update(endpoints).where(endpoints.c.id == item.endpoint_id).values(consecutive_failures=0))
+                return
+            delay = None
+            if result.error != "refused" and is_retryable(result.status, result.error):
+                delay = self.config.schedule.next_delay(item.attempt, self.rng, result.retry_after)
+            if delay is None:
+                outbox.mark_dead(conn, item.id, self.owner, status=result.status, error=result.error)
+            else:
+                outbox.mark_retry(
+                    conn, item.id, self.owner, due_at=now + delay, status=result.status, error=result.error
+                )
+            failures = conn.execute(
+                update(endpoints)
+                .where(endpoints.c.id == item.endpoint_id)
+                .values(consecutive_failures=endpoints.c.consecutive_failures + 1)
+                .returning(endpoints.c.consecutive_failures)
+            ).scalar_one()
+            if failures >= self.config.disable_after:
+                conn.execute(
+                    update(endpoints)
+                    .where(endpoints.c.id == item.endpoint_id, endpoints.c.enabled.is_(True))
+                    .values(enabled=False, disabled_reason=f"{failures} consecutive failed attempts")
+                )
+                log.warning("endpoint disabled", endpoint_id=item.endpoint_id, failures=failures)
+        log.debug(
+            "delivery attempt",
+            outbox_id=item.id,
+            endpoint_id=item.endpoint_id,
+            activity_id=item.activity_id,
+            attempt=item.attempt,
+            status=result.status,
+            error=result.error,
+        )
