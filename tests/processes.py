@@ -110,6 +110,7 @@ class Server:
 def start_server(
     tmp_path: Path, *, app: str | None = None, extra_env: dict[str, str] | None = None, **settings: Any
 ) -> Server:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = casehooks_env(tmp_path / "data", **{key: str(value) for key, value in settings.items()})
     env.update(extra_env or {})
