@@ -27,8 +27,10 @@ if TYPE_CHECKING:
 # What obstore raises for storage failures; a missing object is FileNotFoundError (an OSError) on every store.
 _STORE_ERRORS = (BaseError, OSError)
 _NOT_FOUND = (FileNotFoundError, _ObstoreNotFound)
-# Up to _BUFFER_SIZE * _UPLOAD_CONCURRENCY bytes are in flight during a put (S3 parts must be >= 5 MiB).
-_BUFFER_SIZE = 8 * 1024 * 1024
+# Up to buffer size * _UPLOAD_CONCURRENCY bytes are in flight during a put. S3 parts must be >= 5 MiB; a local
+# folder takes small writes, so a put there holds about one MiB however large the file.
+_S3_BUFFER_SIZE = 8 * 1024 * 1024
+_LOCAL_BUFFER_SIZE = 1024 * 1024
 _UPLOAD_CONCURRENCY = 4
 _READ_CHUNK_SIZE = 1024 * 1024
 # obstore refuses empty, "." and ".." segments; LocalStore reserves "name#N" for its staging files.
@@ -40,6 +42,7 @@ class BlobStore:
 
     def __init__(self, store: ObjectStore) -> None:
         self._store = store
+        self._buffer_size = _S3_BUFFER_SIZE if isinstance(store, S3Store) else _LOCAL_BUFFER_SIZE
 
     def __repr__(self) -> str:
         return f"BlobStore({self._store!r})"
@@ -74,7 +77,7 @@ class BlobStore:
         source_failed = False
         try:
             with obstore.open_writer(
-                self._store, key, buffer_size=_BUFFER_SIZE, max_concurrency=_UPLOAD_CONCURRENCY
+                self._store, key, buffer_size=self._buffer_size, max_concurrency=_UPLOAD_CONCURRENCY
             ) as writer:
                 while True:
                     try:

@@ -102,8 +102,9 @@ def _walk(model: BaseModel, raw: dict[str, Any], path: str, found: list[Deviatio
                 found.append(Deviation(here, DeviationKind.MISSING, doc.wire_type, "absent"))
             continue
         value = raw[key]
-        _check_value(doc, value, here, found)
-        _descend(getattr(model, name), value, here, found)
+        parsed = getattr(model, name)
+        _check_value(doc, value, here, found, parsed)
+        _descend(parsed, value, here, found)
     if report_extras:
         for key, value in (model.model_extra or {}).items():
             kind = DeviationKind.UNDOCUMENTED_FIELD
@@ -112,7 +113,7 @@ def _walk(model: BaseModel, raw: dict[str, Any], path: str, found: list[Deviatio
             found.append(Deviation(f"{path}.{key}", kind, "not in the attribute list", describe(value)))
 
 
-def _check_value(doc: Doc, value: Any, path: str, found: list[Deviation]) -> None:
+def _check_value(doc: Doc, value: Any, path: str, found: list[Deviation], parsed: Any = None) -> None:
     if not doc.documented:
         found.append(Deviation(path, DeviationKind.UNDOCUMENTED_FIELD, "not in the attribute list", describe(value)))
     if value is None:
@@ -125,7 +126,8 @@ def _check_value(doc: Doc, value: Any, path: str, found: list[Deviation]) -> Non
         shown = "a value not in the list" if doc.phi else repr(value[:_SHOWN_ENUM_CHARS])
         found.append(Deviation(path, DeviationKind.UNKNOWN_VALUE, f"one of {len(doc.enum)} values", shown))
     elif doc.wire_type == "string<base64>" and isinstance(value, str):
-        content = Content(value)
+        # The parsed Content remembers the check, so the file is not scanned again when it is stored.
+        content = parsed if isinstance(parsed, Content) else Content(value)
         if content.is_url:
             found.append(Deviation(path, DeviationKind.DOCUMENT_URL, doc.wire_type, "a download URL"))
         elif not content.is_base64():

@@ -16,13 +16,7 @@ from casehooks.crypto import DataKey, Keyring, WrappedKey
 from casehooks.errors import NotFound
 from casehooks.events import Content
 from casehooks.store.mapping import FileOutcome
-from casehooks.store.tables import BlobRow
-
-
-def object_key(sha256: str) -> str:
-    """A fresh object name for a file. The random suffix ties the object to the data key it was sealed with:
-    two writers of the same new file never overwrite each other's object, and the ``blobs`` row keeps one."""
-    return f"files/{sha256[:2]}/{sha256}.{uuid.uuid4().hex[:16]}"
+from casehooks.store.tables import BlobRow, EventRow
 
 
 class FileStore:
@@ -41,43 +35,19 @@ class FileStore:
     def store_content(self, content: Content) -> tuple[FileOutcome, dict[str, Any] | None]:
         """Store base64 ``content``; returns what became of it and the ``blobs`` row to insert (None if known).
 
-        The text is decoded twice, a slice at a time: once to learn its sha256 (the address), once to encrypt
-        it into the store. Memory stays at one slice, and a file stored before is not written again.
+        One pass, a slice at a time: each decoded slice is hashed and encrypted into a freshly named object, so
+        memory stays at one slice whatever the file's size. A file stored before is kept once.
         """
         if not content.is_base64():
             return FileOutcome("pending" if content.is_url else "invalid"), None
-        digest = hashlib.sha256()
-        size = 0
-        for chunk in content.iter_bytes():
-            digest.update(chunk)
-            size += len(chunk)
-        sha256 = digest.hexdigest()
-        return FileOutcome("stored", sha256, size), self._put(sha256, size, content.iter_bytes())
-
-    def store_chunks(self, sha256: str, size: int, chunks: Iterable[bytes]) -> dict[str, Any] | None:
-        """Store bytes whose sha256 is already known (e.g. a download checked on the way in)."""
-        return self._put(sha256, size, chunks)
-
-    def _put(self, sha256: str, size: int, chunks: Iterable[bytes]) -> dict[str, Any] | None:
-        if self._known(sha256):
-            return None
-        key = object_key(sha256)
-        data_key = DataKey.generate(self._keyring)
-        self._blobs.put(key, data_key.encrypt_stream(chunks))
-        return {
-            "sha256": sha256,
-            "size": size,
-            "object_key": key,
-            "master_key_id": data_key.wrapped.key_id,
-            "wrapped_key": data_key.wrapped.to_bytes(),
-            "created_at": self._clock(),
-        }
+        return self.store_stream(content.iter_bytes())
 
     def store_stream(self, chunks: Iterable[bytes]) -> tuple[FileOutcome, dict[str, Any] | None]:
-        """Store bytes whose hash is not known in advance (a download): encrypt while hashing, in one pass.
+        """Store bytes whose hash is not known in advance: encrypt while hashing, in one pass.
 
-        The object gets a fresh name; if the same content was stored before, the new object is removed and the
-        known one is used. Returns the outcome and the ``blobs`` row to insert (None when already known).
+        The object gets a fresh name (the ``blobs`` row maps the content's sha256 to it, so two writers of one
+        new file never overwrite each other); if the same content was stored before, the new object is removed
+        and the known one is used. Returns the outcome and the ``blobs`` row to insert (None when already known).
         """
         digest = hashlib.sha256()
         size = 0
@@ -90,7 +60,8 @@ class FileStore:
                 yield chunk
 
         data_key = DataKey.generate(self._keyring)
-        key = f"files/incoming/{uuid.uuid4().hex}"
+        name = uuid.uuid4().hex
+        key = f"files/{name[:2]}/{name}"
         self._blobs.put(key, data_key.encrypt_stream(hashed()))
         sha256 = digest.hexdigest()
         if self._known(sha256):
@@ -105,6 +76,10 @@ class FileStore:
             "created_at": self._clock(),
         }
         return FileOutcome("stored", sha256, size), row
+
+    def event_stored(self, event_id: str) -> bool:
+        with self._engine.connect() as connection:
+            return connection.execute(select(EventRow.seq).where(EventRow.id == event_id)).first() is not None
 
     def _known(self, sha256: str) -> bool:
         with self._engine.connect() as connection:

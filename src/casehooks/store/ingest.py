@@ -15,7 +15,7 @@ import orjson
 from sqlalchemy import Connection, Table, and_, func, insert, or_
 from sqlalchemy.dialects import postgresql, sqlite
 
-from casehooks.events import Event
+from casehooks.events import CaseCommentAdded, Event
 from casehooks.store.files import FileStore
 from casehooks.store.mapping import EventRows, FileOutcome, SealedRow, event_rows
 from casehooks.store.tables import (
@@ -66,7 +66,9 @@ def prepare(
     event_id = event_id_of(event, body_sha256)
     outcomes: dict[str, FileOutcome] = {}
     blobs: list[dict[str, Any]] = []
-    for attachment in event.attachments():
+    # A redelivery of a stored event carries files that are stored already: do not write them again.
+    files_to_store = event.attachments() if not (event.attachments() and files.event_stored(event_id)) else ()
+    for attachment in files_to_store:
         if attachment.content is None:
             outcomes[attachment.id] = FileOutcome("pending" if attachment.document_url else "absent")
             continue
@@ -96,19 +98,24 @@ def prepare(
 
 
 def _without_stored_files(event: Event, body: bytes, outcomes: dict[str, FileOutcome]) -> bytes:
-    # A stored file lives once, in the blob store; the kept body refers to it instead of repeating it.
+    # A stored file lives once, in the blob store; the kept body refers to it instead of repeating it. Contents
+    # are left out of the dump and put back by reference, so a large file is never copied here.
     stored = {key: outcome for key, outcome in outcomes.items() if outcome.status == "stored"}
     if not stored:
         return body
-    wire = event.to_wire()
-    payload = wire["payload"]
-    items = [payload.get("attachment")]
-    comment = payload.get("comment") or payload.get("comments")
-    if isinstance(comment, dict):
-        items.extend(comment.get("attachments") or [])
-    for item in items:
-        if isinstance(item, dict) and item.get("id") in stored:
-            item["content"] = FILE_MARKER + str(stored[item["id"]].sha256)
+    payload_key = "comment" if isinstance(event, CaseCommentAdded) else "attachment"
+    if isinstance(event, CaseCommentAdded):
+        leave_out: Any = {"payload": {"comment": {"attachments": {"__all__": {"content"}}}}}
+    else:
+        leave_out = {"payload": {"attachment": {"content"}}}
+    wire = event.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude=leave_out)
+    own = wire["payload"].get(payload_key) or wire["payload"].get("comments")
+    items = (own.get("attachments") or []) if isinstance(event, CaseCommentAdded) else [own]
+    for item, attachment in zip(items, event.attachments(), strict=False):
+        if attachment.id in stored:
+            item["content"] = FILE_MARKER + str(stored[attachment.id].sha256)
+        elif attachment.content is not None:
+            item["content"] = attachment.content.text
     return orjson.dumps(wire)
 
 
