@@ -6,13 +6,13 @@ import argparse
 import sys
 import time
 
-from bench import attachments, growth, ingest
+from bench import attachments, growth, ingest, sender
 from bench.report import Row, table, write
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("scenarios", nargs="*", default=["ingest", "attachments", "growth"])
+    parser.add_argument("scenarios", nargs="*", default=["ingest", "attachments", "sender", "growth"])
     parser.add_argument("--quick", action="store_true", help="smaller runs, for trying the harness")
     args = parser.parse_args()
     rows: list[Row] = []
@@ -23,6 +23,8 @@ def main() -> None:
             rows += ingest.run(count=1000 if args.quick else 5000, rounds=1 if args.quick else 3)
         elif name == "attachments":
             rows += attachments.run(sizes_mib=(1, 10) if args.quick else (1, 10, 50), rounds=1 if args.quick else 3)
+        elif name == "sender":
+            rows += sender.run(count=500 if args.quick else 2000, rounds=1 if args.quick else 3)
         elif name == "growth":
             rows += growth.run(stored=20_000 if args.quick else 1_000_000)
         else:
