@@ -21,7 +21,8 @@ from casehooks.receiver.metrics import Metrics
 from casehooks.store import Store
 from casehooks.store import queue as jobs
 from casehooks.store.engine import writer
-from casehooks.store.tables import JobAttemptRow
+from casehooks.store.notify import JobListener
+from casehooks.store.tables import JobAttemptRow, JobRow
 
 log = structlog.get_logger("casehooks.worker")
 
@@ -39,6 +40,7 @@ class Worker:
         max_attempts: int = 8,
         lease: timedelta = timedelta(minutes=5),
         poll_interval: float = 1.0,
+        listening_poll_interval: float = 15.0,
         retry_base: float = 2.0,
         rng: random.Random | None = None,
     ) -> None:
@@ -49,6 +51,7 @@ class Worker:
         self._max_attempts = max_attempts
         self._lease = lease
         self._poll_interval = poll_interval
+        self._listening_poll_interval = max(poll_interval, listening_poll_interval)
         self._retry_base = retry_base
         self._rng = rng or random.Random()
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -64,9 +67,22 @@ class Worker:
         """Work until ``stop`` is set."""
         self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
+        # With notifications, an idle worker only polls as a safety net; its own retries wake it when due.
+        listener = JobListener.for_engine(self._store.engine, self.wake)
+        poll_interval = self._poll_interval if listener is None else self._listening_poll_interval
+        log.info("worker_started", worker_id=self.worker_id, concurrency=self._concurrency, listening=bool(listener))
+        try:
+            await self._work(stop, poll_interval)
+        finally:
+            if listener is not None:
+                await anyio.to_thread.run_sync(listener.close)
+
+    async def _work(self, stop: asyncio.Event, poll_interval: float) -> None:
+        assert self._wakeup is not None
         running: set[asyncio.Task[None]] = set()
-        log.info("worker_started", worker_id=self.worker_id, concurrency=self._concurrency)
         while not stop.is_set():
+            # Cleared before the claim, not after: a wake-up that arrives during the claim is not lost.
+            self._wakeup.clear()
             free = self._concurrency - len(running)
             claimed: list[jobs.ClaimedJob] = []
             if free > 0:
@@ -80,14 +96,13 @@ class Worker:
                 task.add_done_callback(running.discard)
             if claimed and len(running) < self._concurrency:
                 continue
-            self._wakeup.clear()
             waiters: list[asyncio.Task[Any]] = [
                 asyncio.create_task(self._wakeup.wait()),
                 asyncio.create_task(stop.wait()),
             ]
             if running:
                 waiters.append(asyncio.create_task(_first_done(running)))
-            _, pending = await asyncio.wait(waiters, timeout=self._poll_interval, return_when=asyncio.FIRST_COMPLETED)
+            _, pending = await asyncio.wait(waiters, timeout=poll_interval, return_when=asyncio.FIRST_COMPLETED)
             for waiter in pending:
                 waiter.cancel()
         if running:
@@ -152,17 +167,21 @@ class Worker:
             jobs.record_attempt(connection, job, name, outcome, error, started_at, ms)
 
     async def _finish(self, job: jobs.ClaimedJob, error: str | None) -> None:
-        def finish() -> str:
+        def finish() -> tuple[str, float]:
             with writer(self._store.engine).begin() as connection:
                 now = self._store.clock()
                 if error is None:
                     jobs.succeed(connection, job, self.worker_id, now)
-                    return "succeeded"
-                return jobs.fail(
+                    return "succeeded", 0.0
+                state = jobs.fail(
                     connection, job, self.worker_id, now, error, self._max_attempts, self._rng, self._retry_base
                 )
+                run_at = connection.execute(select(JobRow.run_at).where(JobRow.id == job.id)).scalar_one()
+                return state, (run_at - now).total_seconds()
 
-        state = await anyio.to_thread.run_sync(finish)
+        state, retry_in = await anyio.to_thread.run_sync(finish)
+        if state == "failed" and self._loop is not None:
+            self._loop.call_later(max(0.0, retry_in), self.wake)
         if state == "dead":
             log.error("job_dead", job_id=job.id, event_id=job.event_id, attempts=job.attempt)
 

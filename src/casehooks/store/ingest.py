@@ -151,8 +151,10 @@ def commit_event(connection: Connection, prepared: Prepared, run_at: datetime) -
             source=prepared.source,
         )
         .on_conflict_do_nothing(index_elements=["id"])
+        # Asked for explicitly: with the implicit RETURNING of ``seq``, psycopg's rowcount is not the rows inserted.
+        .returning(events.c.id)
     )
-    if inserted.rowcount == 0:
+    if inserted.first() is None:
         return False
     for blob in prepared.blobs:
         connection.execute(_insert(connection, BlobRow.__table__).values(**blob).on_conflict_do_nothing())  # type: ignore[arg-type]
