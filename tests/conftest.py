@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from casehooks.crypto import Keyring
 from tests.services import PostgresCluster, S3Server, start_postgres, start_s3
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -72,3 +73,19 @@ def s3_env(s3: S3Server, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     for key, value in s3.env.items():
         monkeypatch.setenv(key, value)
     return s3.env
+
+
+@pytest.fixture
+def deployment(engine_name: str, database_url: str, request: pytest.FixtureRequest) -> dict[str, str]:
+    """The environment of the deployment under test: embedded (SQLite and a folder), or shared (PostgreSQL and
+    S3, with the master key from the environment as a shared database requires)."""
+    if engine_name == "sqlite":
+        return {}
+    server: S3Server = request.getfixturevalue("s3")
+    request.getfixturevalue("s3_env")  # so that the test itself can look into the bucket
+    return {
+        "CASEHOOKS_DATABASE_URL": database_url,
+        "CASEHOOKS_BLOB_URL": server.url(),
+        "CASEHOOKS_MASTER_KEY": Keyring.generate_entry(),
+        **server.env,
+    }

@@ -118,3 +118,13 @@ def start_server(
         args += ["--app", app]
     server = Server(f"http://127.0.0.1:{port}", env, tmp_path / "server.log", args, tmp_path)
     return server.start()
+
+
+def stored_blobs(env: dict[str, str]) -> list[bytes]:
+    """Every blob a server with this environment has stored, as the blob store holds it (encrypted)."""
+    from casehooks.blobs import BlobStore
+    from casehooks.settings import Settings
+
+    url = env.get("CASEHOOKS_BLOB_URL") or Settings(data_dir=Path(env["CASEHOOKS_DATA_DIR"])).resolved_blob_url
+    blobs = BlobStore.from_url(url)
+    return [b"".join(blobs.get(key)) for key in blobs.list()]
