@@ -108,12 +108,17 @@ class Server:
 
 
 def start_server(
-    tmp_path: Path, *, app: str | None = None, extra_env: dict[str, str] | None = None, **settings: Any
+    tmp_path: Path,
+    *,
+    app: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+    **settings: Any,
 ) -> Server:
     port = free_port()
     env = casehooks_env(tmp_path / "data", **{key: str(value) for key, value in settings.items()})
     env.update(extra_env or {})
-    args = ["--port", str(port)]
+    args = ["--port", str(port), *extra_args]
     if app:
         args += ["--app", app]
     server = Server(f"http://127.0.0.1:{port}", env, tmp_path / "server.log", args, tmp_path)
