@@ -7,6 +7,7 @@ tests with a message; under ``CI=true`` it fails them, so a green CI always mean
 
 from __future__ import annotations
 
+import atexit
 import glob
 import os
 import pwd
@@ -121,6 +122,8 @@ def start_postgres() -> PostgresCluster:
     cluster = PostgresCluster(bin_dir, root, free_port(), user)
     cluster.init()
     cluster.start()
+    # Should the test run be cut short, the server must not outlive it.
+    atexit.register(cluster.stop, "immediate")
     return cluster
 
 
