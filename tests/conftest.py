@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,8 +37,7 @@ def postgres() -> Iterator[PostgresCluster]:
     """One PostgreSQL cluster for the session; tests take a fresh database each from ``database_url``."""
     cluster = start_postgres()
     yield cluster
-    cluster.stop("immediate")
-    shutil.rmtree(cluster.root, ignore_errors=True)
+    cluster.discard()
 
 
 @pytest.fixture(scope="session")

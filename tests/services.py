@@ -82,6 +82,11 @@ class PostgresCluster:
     def stop(self, mode: str = "fast") -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
 
+    def discard(self) -> None:
+        """Stop the server at once and remove its files."""
+        self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+
     def url(self, database: str = "postgres") -> str:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
 
@@ -123,7 +128,7 @@ def start_postgres() -> PostgresCluster:
     cluster.init()
     cluster.start()
     # Should the test run be cut short, the server must not outlive it.
-    atexit.register(cluster.stop, "immediate")
+    atexit.register(cluster.discard)
     return cluster
 
 

@@ -186,7 +186,7 @@ def own_postgres() -> Iterator[PostgresCluster]:
     """A cluster of this test's own, since the test stops it."""
     cluster = start_postgres()
     yield cluster
-    cluster.stop("immediate")
+    cluster.discard()
 
 
 def test_postgresql_outage_answers_503_and_loses_nothing(tmp_path: Path, own_postgres: PostgresCluster) -> None:
