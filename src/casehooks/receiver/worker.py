@@ -69,15 +69,14 @@ class Worker:
         self._wakeup = asyncio.Event()
         # With notifications, an idle worker only polls as a safety net; its own retries wake it when due.
         listener = JobListener.for_engine(self._store.engine, self.wake)
-        poll_interval = self._poll_interval if listener is None else self._listening_poll_interval
         log.info("worker_started", worker_id=self.worker_id, concurrency=self._concurrency, listening=bool(listener))
         try:
-            await self._work(stop, poll_interval)
+            await self._work(stop, listener)
         finally:
             if listener is not None:
                 await anyio.to_thread.run_sync(listener.close)
 
-    async def _work(self, stop: asyncio.Event, poll_interval: float) -> None:
+    async def _work(self, stop: asyncio.Event, listener: JobListener | None) -> None:
         assert self._wakeup is not None
         running: set[asyncio.Task[None]] = set()
         while not stop.is_set():
@@ -102,6 +101,9 @@ class Worker:
             ]
             if running:
                 waiters.append(asyncio.create_task(_first_done(running)))
+            # While the listener is reconnecting, poll as often as without one.
+            listening = listener is not None and listener.listening.is_set()
+            poll_interval = self._listening_poll_interval if listening else self._poll_interval
             _, pending = await asyncio.wait(waiters, timeout=poll_interval, return_when=asyncio.FIRST_COMPLETED)
             for waiter in pending:
                 waiter.cancel()
