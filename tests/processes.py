@@ -108,14 +108,29 @@ class Server:
 
 
 def start_server(
-    tmp_path: Path, *, app: str | None = None, extra_env: dict[str, str] | None = None, **settings: Any
+    tmp_path: Path,
+    *,
+    app: str | None = None,
+    extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+    **settings: Any,
 ) -> Server:
     tmp_path.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = casehooks_env(tmp_path / "data", **{key: str(value) for key, value in settings.items()})
     env.update(extra_env or {})
-    args = ["--port", str(port)]
+    args = ["--port", str(port), *extra_args]
     if app:
         args += ["--app", app]
     server = Server(f"http://127.0.0.1:{port}", env, tmp_path / "server.log", args, tmp_path)
     return server.start()
+
+
+def stored_blobs(env: dict[str, str]) -> list[bytes]:
+    """Every blob a server with this environment has stored, as the blob store holds it (encrypted)."""
+    from casehooks.blobs import BlobStore
+    from casehooks.settings import Settings
+
+    url = env.get("CASEHOOKS_BLOB_URL") or Settings(data_dir=Path(env["CASEHOOKS_DATA_DIR"])).resolved_blob_url
+    blobs = BlobStore.from_url(url)
+    return [b"".join(blobs.get(key)) for key in blobs.list()]

@@ -12,14 +12,20 @@ from obstore.store import S3Store
 from casehooks.blobs import BlobStore
 from casehooks.crypto import DataKey, Keyring
 from casehooks.errors import ConfigurationError, CryptoError, NotFound, StoreUnavailable
+from tests.services import S3Server
 
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(params=["local", "memory"])
+@pytest.fixture(params=["local", "memory", "s3"])
 def blobs(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
     if request.param == "local":
         return BlobStore.from_url((tmp_path / "blobs").as_uri())
+    if request.param == "s3":
+        # A real S3-compatible server on loopback, a fresh prefix per test.
+        request.getfixturevalue("s3_env")
+        server: S3Server = request.getfixturevalue("s3")
+        return BlobStore.from_url(server.url())
     return BlobStore.from_url("memory://")
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from casehooks.crypto import Keyring
 from tests.processes import casehooks_env, run_cli, start_server
 from tests.receiver.events import attachment_event, comment_event, signed
 
@@ -60,3 +61,28 @@ def test_worker_drain_runs_due_jobs_and_exits(tmp_path: Path) -> None:
     assert "ran 3 job(s)" in result.stderr
     seen = (tmp_path / "seen.log").read_text().split()
     assert sorted(seen) == sorted(item["payload"]["activity"]["id"] for item in events)
+
+
+def test_rolling_master_key_rotation_on_a_shared_database(tmp_path: Path, deployment: dict[str, str]) -> None:
+    """The runbook of docs/scaling.md: OLD,NEW then NEW,OLD, rotate, then NEW alone reads everything."""
+    old = deployment.get("CASEHOOKS_MASTER_KEY") or Keyring.generate_entry()
+    new = Keyring.generate_entry()
+    base = {**casehooks_env(tmp_path / "data", webhook_secret="s"), **deployment}
+    content = b"rotate me on a shared store" * 500
+    event = attachment_event(content)
+
+    both = {**deployment, "CASEHOOKS_MASTER_KEY": f"{old},{new}"}
+    server = start_server(tmp_path, extra_env=both, webhook_secret="s")
+    assert httpx.post(server.webhook, content=signed(event, "s")[0], headers=signed(event, "s")[1]).status_code == 200
+    server.stop()
+
+    result = run_cli({**base, "CASEHOOKS_MASTER_KEY": f"{new},{old}"}, "keys", "rotate")
+    assert f"under {new.split(':')[0]}" in result.stdout
+
+    out = tmp_path / "file.bin"
+    attachment_id = event["payload"]["attachment"]["id"]
+    run_cli({**base, "CASEHOOKS_MASTER_KEY": new}, "attachments", "get", attachment_id, "-o", str(out))
+    assert out.read_bytes() == content
+    only_old = {**base, "CASEHOOKS_MASTER_KEY": old}
+    refused = run_cli(only_old, "attachments", "get", attachment_id, "-o", str(out), check=False)
+    assert refused.returncode != 0

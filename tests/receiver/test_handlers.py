@@ -62,14 +62,14 @@ def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
 
 
 @pytest.fixture
-def app_server(tmp_path: Path) -> Server:
+def app_server(tmp_path: Path, deployment: dict[str, str]) -> Server:
     (tmp_path / "myhooks.py").write_text(APP)
     out = tmp_path / "out"
     out.mkdir()
     return start_server(
         tmp_path,
         app="myhooks:app",
-        extra_env={"HOOKS_OUT": str(out)},
+        extra_env={"HOOKS_OUT": str(out), **deployment},
         webhook_secret=SECRET,
         handler_max_attempts=3,
         handler_retry_base_seconds=0.05,

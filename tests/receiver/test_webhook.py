@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.conftest import seed
-from tests.processes import Server, run_cli, start_server
+from tests.processes import Server, run_cli, start_server, stored_blobs
 from tests.receiver.events import attachment_event, body_of, comment_event, signed
 
 pytestmark = pytest.mark.acceptance
@@ -19,8 +19,8 @@ SECRET = "whsec-test-secret"
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    running = start_server(tmp_path, webhook_secret=SECRET, max_body_bytes=32 * 1024 * 1024)
+def server(tmp_path: Path, deployment: dict[str, str]) -> Iterator[Server]:
+    running = start_server(tmp_path, extra_env=deployment, webhook_secret=SECRET, max_body_bytes=32 * 1024 * 1024)
     yield running
     running.stop()
 
@@ -157,10 +157,10 @@ def test_attachment_file_round_trips_byte_for_byte(server: Server, tmp_path: Pat
     run_cli(server.env, "attachments", "get", event["payload"]["attachment"]["id"], "-o", str(out))
     assert out.read_bytes() == content
     assert out.stat().st_mode & 0o077 == 0
-    stored = [path for path in (tmp_path / "data" / "blobs").rglob("*") if path.is_file()]
+    stored = stored_blobs(server.env)
     assert len(stored) == 1
     needle = content[:64] if size >= 64 else content
-    assert needle not in stored[0].read_bytes() or size == 1
+    assert needle not in stored[0] or size == 1
 
 
 def test_invalid_base64_is_kept_as_metadata_with_a_deviation(server: Server) -> None:

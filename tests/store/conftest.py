@@ -1,4 +1,4 @@
-"""A real store: a SQLite file, a blob folder and a keyring, in a temporary folder."""
+"""A real store: a database (a SQLite file, or a fresh PostgreSQL database), a blob folder and a keyring."""
 
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", master_key=Keyring.generate_entry())
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, master_key=Keyring.generate_entry())
 
 
 @pytest.fixture

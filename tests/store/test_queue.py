@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -10,6 +12,7 @@ from casehooks.events import parse_object, stringify
 from casehooks.store import Store
 from casehooks.store import queue as jobs
 from casehooks.store.engine import writer
+from casehooks.store.notify import JobListener
 from casehooks.store.tables import JobRow
 from tests.receiver.events import comment_event
 from tests.store.conftest import Clock
@@ -92,3 +95,42 @@ def test_backoff_doubles_with_jitter_and_is_capped() -> None:
     for attempt, delay in enumerate(delays, start=1):
         ceiling = min(60, 2 * 2 ** (attempt - 1))
         assert ceiling / 2 <= delay <= ceiling
+
+
+def test_concurrent_claimers_never_hold_the_same_job(store: Store) -> None:
+    for _ in range(60):
+        add_event(store)
+    claimed: list[int] = []
+    lock = threading.Lock()
+    start = threading.Barrier(8)
+
+    def claimer(name: str) -> None:
+        start.wait()
+        while batch := claim(store, name, limit=3):
+            with lock:
+                claimed.extend(job.id for job in batch)
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(claimer, [f"w{n}" for n in range(8)]))
+    assert len(claimed) == 60
+    assert len(set(claimed)) == 60
+
+
+def test_new_and_replayed_jobs_wake_a_listening_worker(store: Store, engine_name: str) -> None:
+    woken = threading.Event()
+    listener = JobListener.for_engine(store.engine, woken.set)
+    if engine_name == "sqlite":
+        assert listener is None  # no notifications: the in-process callback and polling wake workers
+        return
+    assert listener is not None
+    try:
+        assert listener.listening.wait(10)
+        woken.clear()
+        event_id = add_event(store)
+        assert woken.wait(5)
+        woken.clear()
+        with writer(store.engine).begin() as connection:
+            assert jobs.requeue(connection, store.clock(), event_ids=[event_id]) == 1
+        assert woken.wait(5)
+    finally:
+        listener.close()

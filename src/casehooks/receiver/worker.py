@@ -25,7 +25,8 @@ from casehooks.store import Store
 from casehooks.store import queue as jobs
 from casehooks.store.engine import writer
 from casehooks.store.files import StoredFile
-from casehooks.store.tables import AttachmentRow, EventRow, JobAttemptRow
+from casehooks.store.notify import JobListener
+from casehooks.store.tables import AttachmentRow, EventRow, JobAttemptRow, JobRow
 
 log = structlog.get_logger("casehooks.worker")
 
@@ -43,6 +44,7 @@ class Worker:
         max_attempts: int = 8,
         lease: timedelta = timedelta(minutes=5),
         poll_interval: float = 1.0,
+        listening_poll_interval: float = 15.0,
         retry_base: float = 2.0,
         documents: DocumentPolicy | None = None,
         rng: random.Random | None = None,
@@ -54,6 +56,7 @@ class Worker:
         self._max_attempts = max_attempts
         self._lease = lease
         self._poll_interval = poll_interval
+        self._listening_poll_interval = max(poll_interval, listening_poll_interval)
         self._retry_base = retry_base
         self._gather = 0.05
         self._documents = documents
@@ -74,30 +77,45 @@ class Worker:
         self._loop = asyncio.get_running_loop()
         self._wakeup = asyncio.Event()
         self._slots = asyncio.Semaphore(self._concurrency)
+        # With notifications, an idle worker only polls as a safety net; its own retries wake it when due.
+        listener = JobListener.for_engine(self._store.engine, self.wake)
+        log.info("worker_started", worker_id=self.worker_id, concurrency=self._concurrency, listening=bool(listener))
+        try:
+            await self._work(stop, listener)
+        finally:
+            if listener is not None:
+                await anyio.to_thread.run_sync(listener.close)
+
+    async def _work(self, stop: asyncio.Event, listener: JobListener | None) -> None:
+        assert self._wakeup is not None
         running: set[asyncio.Task[None]] = set()
-        log.info("worker_started", worker_id=self.worker_id, concurrency=self._concurrency)
         while not stop.is_set():
+            # Cleared before the claim, not after: a wake-up that arrives during the claim is not lost.
+            self._wakeup.clear()
             free = self._concurrency - len(running)
             claimed: list[jobs.ClaimedJob] = []
+            finished = 0
             if free > 0:
                 try:
-                    claimed = await anyio.to_thread.run_sync(self._claim, free)
+                    claimed, finished = await anyio.to_thread.run_sync(self._claim, free)
                 except Exception as exc:  # the store may be down for a while; keep trying
                     log.error("claim_failed", error=type(exc).__name__)
             for job in claimed:
                 task = asyncio.create_task(self._run_job(job))
                 running.add(task)
                 task.add_done_callback(running.discard)
-            if claimed and len(running) < self._concurrency:
+            if (claimed or finished) and len(running) < self._concurrency:
                 continue
-            self._wakeup.clear()
             waiters: list[asyncio.Task[Any]] = [
                 asyncio.create_task(self._wakeup.wait()),
                 asyncio.create_task(stop.wait()),
             ]
             if running:
                 waiters.append(asyncio.create_task(_first_done(running)))
-            _, pending = await asyncio.wait(waiters, timeout=self._poll_interval, return_when=asyncio.FIRST_COMPLETED)
+            # While the listener is reconnecting, poll as often as without one.
+            listening = listener is not None and listener.listening.is_set()
+            poll_interval = self._listening_poll_interval if listening else self._poll_interval
+            _, pending = await asyncio.wait(waiters, timeout=poll_interval, return_when=asyncio.FIRST_COMPLETED)
             for waiter in pending:
                 waiter.cancel()
             if self._wakeup.is_set() and not stop.is_set():
@@ -114,20 +132,20 @@ class Worker:
         self._slots = asyncio.Semaphore(self._concurrency)
         count = 0
         while True:
-            claimed = await anyio.to_thread.run_sync(self._claim, self._concurrency)
-            if not claimed:
+            claimed, finished = await anyio.to_thread.run_sync(self._claim, self._concurrency)
+            if not claimed and not finished:
                 return count
             await asyncio.gather(*(self._run_job(job) for job in claimed))
             count += len(claimed)
 
-    def _claim(self, limit: int) -> list[jobs.ClaimedJob]:
+    def _claim(self, limit: int) -> tuple[list[jobs.ClaimedJob], int]:
         """Claim due jobs. Jobs with nothing to do (no handler for their type, no document to fetch) are
         finished in the same transaction, so an event nobody handles costs no extra round trip."""
         with writer(self._store.engine).begin() as connection:
             now = self._store.clock()
             claimed = jobs.claim(connection, self.worker_id, now, min(256, limit * 8), self._lease)
             if not claimed:
-                return []
+                return [], 0
             ids = [job.event_id for job in claimed]
             types = dict(connection.execute(select(EventRow.id, EventRow.event_type).where(EventRow.id.in_(ids))).all())
             waiting = set(
@@ -143,7 +161,7 @@ class Worker:
                 if job.event_id not in waiting and not self._receiver.handlers_for(types.get(job.event_id, ""))
             ]
             jobs.succeed_many(connection, idle, self.worker_id, now)
-        return [job for job in claimed if job not in idle]
+        return [job for job in claimed if job not in idle], len(idle)
 
     def _succeeded_handlers(self, job: jobs.ClaimedJob) -> set[str]:
         with self._store.engine.connect() as connection:
@@ -200,17 +218,21 @@ class Worker:
             jobs.record_attempt(connection, job, name, outcome, error, started_at, ms)
 
     async def _finish(self, job: jobs.ClaimedJob, error: str | None) -> None:
-        def finish() -> str:
+        def finish() -> tuple[str, float]:
             with writer(self._store.engine).begin() as connection:
                 now = self._store.clock()
                 if error is None:
                     jobs.succeed(connection, job, self.worker_id, now)
-                    return "succeeded"
-                return jobs.fail(
+                    return "succeeded", 0.0
+                state = jobs.fail(
                     connection, job, self.worker_id, now, error, self._max_attempts, self._rng, self._retry_base
                 )
+                run_at = connection.execute(select(JobRow.run_at).where(JobRow.id == job.id)).scalar_one()
+                return state, (run_at - now).total_seconds()
 
-        state = await anyio.to_thread.run_sync(finish)
+        state, retry_in = await anyio.to_thread.run_sync(finish)
+        if state == "failed" and self._loop is not None:
+            self._loop.call_later(max(0.0, retry_in), self.wake)
         if state == "dead":
             log.error("job_dead", job_id=job.id, event_id=job.event_id, attempts=job.attempt)
 

@@ -169,7 +169,11 @@ def _statements(connection: Connection) -> dict[str, Any]:
     people = _table(PersonRow)
     person_insert = dialect.insert(people)
     built = {
-        "events": dialect.insert(_table(EventRow)).on_conflict_do_nothing(index_elements=["id"]),
+        # RETURNING asked for explicitly: with the implicit RETURNING of ``seq``, psycopg's rowcount is not the
+        # number of rows inserted, and a redelivery would count as new.
+        "events": dialect.insert(_table(EventRow))
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(_table(EventRow).c.id),
         "blobs": ignore(BlobRow),
         "activities": ignore(ActivityRow),
         "comments": ignore(CommentRow),
@@ -211,7 +215,7 @@ def commit_event(connection: Connection, prepared: Prepared, run_at: datetime) -
             "source": prepared.source,
         },
     )
-    if inserted.rowcount == 0:
+    if inserted.first() is None:
         return False
     if prepared.blobs:
         connection.execute(statements["blobs"], prepared.blobs)

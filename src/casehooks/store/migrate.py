@@ -10,13 +10,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from casehooks.store import access_tables  # noqa: F401  (registers the console's tables on Base)
-from casehooks.store.engine import writer
+from casehooks.store.engine import is_postgresql, writer
 from casehooks.store.tables import Base
 
 _SCRIPTS = Path(__file__).parent / "migrations"
+# Any fixed number: the advisory lock that lets one process at a time migrate a shared database.
+_MIGRATION_LOCK = 0x63617365
 
 
 def _config() -> Config:
@@ -29,6 +31,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the database to ``revision`` (the latest by default)."""
     config = _config()
     with writer(engine).begin() as connection:
+        # Every receiver process upgrades on start; on a shared database they take turns (SQLite's BEGIN
+        # IMMEDIATE already serialises them), so the second finds the schema current and does nothing.
+        if is_postgresql(engine):
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
+from casehooks.store.notify import notify_jobs
 from casehooks.store.tables import JobAttemptRow, JobRow
 
 RUNNABLE = ("queued", "failed")
@@ -143,6 +144,8 @@ def requeue(
         .where(or_(*conditions), JobRow.status != "running")
         .values(status="queued", attempts=0, run_at=now, finished_at=None, locked_by=None, locked_until=None)
     )
+    if result.rowcount:
+        notify_jobs(connection)
     return int(result.rowcount)
 
 

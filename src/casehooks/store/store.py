@@ -27,6 +27,7 @@ from casehooks.store import migrate
 from casehooks.store.engine import dispose, make_engine, writer
 from casehooks.store.files import FileStore, StoredFile
 from casehooks.store.ingest import FILE_MARKER, Prepared, commit_event, prepare
+from casehooks.store.notify import notify_jobs
 from casehooks.store.quarantine import Refusal, hold, seal_request
 from casehooks.store.reads import sealed_body
 from casehooks.store.tables import AttachmentRow, BlobRow, EventRow
@@ -106,7 +107,10 @@ class Store:
         """Commit one prepared event in its own transaction; False if it was a duplicate."""
         try:
             with writer(self.engine).begin() as connection:
-                return commit_event(connection, prepared, self.clock())
+                stored = commit_event(connection, prepared, self.clock())
+                if stored:
+                    notify_jobs(connection)
+                return stored
         except SQLAlchemyError as exc:
             raise StoreUnavailable("the store could not commit") from exc
 

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from casehooks.errors import StoreUnavailable
 from casehooks.store.engine import writer
 from casehooks.store.ingest import Prepared, commit_event
+from casehooks.store.notify import notify_jobs
 
 log = structlog.get_logger("casehooks.store")
 
@@ -90,6 +91,8 @@ class BatchWriter:
                         continue
                     accepted += stored
                     results.append((future, stored))
+                if accepted:
+                    notify_jobs(connection)
         except Exception as exc:  # whatever stopped the commit, every waiting request must get an answer
             log.error("batch_commit_failed", events=len(batch), error=type(exc).__name__)
             for _, future in batch:
