@@ -25,10 +25,13 @@ def load(process: Process, count: int, concurrency: int, seed: int) -> dict[str,
         seed=seed,
     )
     summary = asyncio.run(run_trigger(options))
-    if summary.succeeded != count:
+    if process.name == "casehooks" and summary.succeeded != count:
         raise RuntimeError(f"{process.name}: {summary.succeeded}/{count} answered 2xx ({dict(summary.statuses)})")
     return {
-        "events_per_s": summary.throughput,
+        # Only answered events count: a baseline that fails some (the hand-written one meets "database is
+        # locked" under concurrency) is not credited for them.
+        "events_per_s": summary.succeeded / summary.elapsed if summary.elapsed else 0.0,
+        "failed": float(count - summary.succeeded),
         "p50_ms": summary.latency_ms(0.5) or 0.0,
         "p99_ms": summary.latency_ms(0.99) or 0.0,
         "body_bytes": summary.body_bytes / max(1, summary.sent),
@@ -73,4 +76,13 @@ def run(count: int = 5000, concurrency: int = 32, rounds: int = 3) -> list[Row]:
         Row("ingest", "p50 ms", m("casehooks", "p50_ms"), "bare ASGI", m("bare", "p50_ms"), "", False),
         Row("ingest", "p99 ms", m("casehooks", "p99_ms"), "bare ASGI", m("bare", "p99_ms"), "", False),
         Row("ingest", "p99 ms", m("casehooks", "p99_ms"), "hand-written", m("handwritten", "p99_ms"), "", False),
+        Row(
+            "ingest",
+            f"requests not accepted (of {count})",
+            m("casehooks", "failed"),
+            "hand-written",
+            m("handwritten", "failed"),
+            "0",
+            False,
+        ),
     ]
