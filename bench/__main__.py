@@ -6,13 +6,13 @@ import argparse
 import sys
 import time
 
-from bench import attachments, growth, ingest, sender
+from bench import attachments, growth, ingest, scale, sender
 from bench.report import Row, table, write
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("scenarios", nargs="*", default=["ingest", "attachments", "sender", "growth"])
+    parser.add_argument("scenarios", nargs="*", default=["ingest", "attachments", "sender", "growth", "scale"])
     parser.add_argument("--quick", action="store_true", help="smaller runs, for trying the harness")
     args = parser.parse_args()
     rows: list[Row] = []
@@ -25,6 +25,12 @@ def main() -> None:
             rows += attachments.run(sizes_mib=(1, 10) if args.quick else (1, 10, 50), rounds=1 if args.quick else 3)
         elif name == "sender":
             rows += sender.run(count=500 if args.quick else 2000, rounds=1 if args.quick else 3)
+        elif name == "scale":
+            rows += scale.run(
+                count=1000 if args.quick else 3000,
+                backlog=2000 if args.quick else 20_000,
+                rounds=1 if args.quick else 3,
+            )
         elif name == "growth":
             rows += growth.run(stored=20_000 if args.quick else 1_000_000)
         else:

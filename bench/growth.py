@@ -4,16 +4,20 @@ case-timeline page for a case with 10 activities against one with 10,000."""
 from __future__ import annotations
 
 import os
+import random
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from bench.ingest import SECRET, load
 from bench.report import Row, median
 from bench.servers import start_casehooks
 from casehooks.crypto import Keyring
+from casehooks.events.wire import stringify
+from casehooks.sender.fake import fake_event
 from casehooks.settings import Settings
 from casehooks.store import Store
 from casehooks.store.engine import writer
@@ -23,15 +27,23 @@ from casehooks.store.tables import ActivityRow, CaseRow, EventRow, JobRow
 BATCH = 20_000
 
 
-def fill(store: Store, events: int, *, case_id: str | None = None, start: datetime | None = None) -> None:
-    """Insert ``events`` stored events (with case, activity and finished job rows) in bulk, as ingest leaves them."""
+def fill(
+    store: Store, events: int, *, case_id: str | None = None, start: datetime | None = None, real_bodies: bool = False
+) -> None:
+    """Insert ``events`` stored events (with case, activity and finished job rows) in bulk, as ingest leaves them.
+
+    With ``real_bodies`` each event's sealed body is a real comment event under its own id, so that a worker
+    can load and run it; otherwise the bodies are opaque bytes of the same size.
+    """
     dek_id, sealed = store.vault.seal(os.urandom(3000), b"bench")
+    template = fake_event("ADD_CASE_COMMENT", random.Random(5), attachment_bytes=0)
     now = start or datetime(2025, 1, 1, tzinfo=UTC)
     for offset in range(0, events, BATCH):
         count = min(BATCH, events - offset)
         ids = [str(uuid.uuid4()) for _ in range(count)]
         cases = [case_id or str(uuid.uuid4()) for _ in range(count)]
         stamps = [now + timedelta(seconds=offset + i) for i in range(count)]
+        bodies = [_body(store, template, i) if real_bodies else (dek_id, sealed) for i in ids]
         with writer(store.engine).begin() as connection:
             connection.execute(
                 EventRow.__table__.insert(),  # type: ignore[attr-defined]
@@ -43,12 +55,12 @@ def fill(store: Store, events: int, *, case_id: str | None = None, start: dateti
                         "received_at": t,
                         "body_sha256": "0" * 64,
                         "body_size": 5000,
-                        "body_sealed": sealed,
-                        "dek_id": dek_id,
+                        "body_sealed": body[1],
+                        "dek_id": body[0],
                         "deviations": [],
                         "source": "bench",
                     }
-                    for i, c, t in zip(ids, cases, stamps, strict=True)
+                    for i, c, t, body in zip(ids, cases, stamps, bodies, strict=True)
                 ],
             )
             connection.execute(
@@ -97,6 +109,11 @@ def fill(store: Store, events: int, *, case_id: str | None = None, start: dateti
                     for c, t in unique_cases.items()
                 ],
             )
+
+
+def _body(store: Store, template: dict[str, Any], event_id: str) -> tuple[str, bytes]:
+    template["payload"]["activity"]["id"] = event_id
+    return store.vault.seal(stringify(template), f"events:{event_id}".encode())
 
 
 def timeline_seconds(store: Store, case_id: str, repeat: int = 50) -> float:
