@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
+
 from bench.ingest import SECRET, load
 from bench.report import Row, median
 from bench.servers import start_casehooks
@@ -94,7 +96,9 @@ def fill(
             )
             unique_cases = dict(zip(cases, stamps, strict=True))
             connection.execute(
-                CaseRow.__table__.insert().prefix_with("OR IGNORE"),  # type: ignore[attr-defined]
+                (postgresql if connection.dialect.name == "postgresql" else sqlite)
+                .insert(CaseRow.__table__)
+                .on_conflict_do_nothing(),
                 [
                     {
                         "id": c,
