@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import httpx
+from tests.sender.sandbox_server import DOCTOR, PATIENT
 
 from bench.report import Row, median
 from bench.servers import free_port, start_uvicorn
@@ -22,19 +23,6 @@ from casehooks.sender.fake import fake_event
 from casehooks.signing import sign
 
 CONCURRENCY = 16
-PATIENT = {
-    "firstName": "Bench",
-    "lastName": "Patient",
-    "email": "bench@example.test",
-    "dob": "1990-04-01T00:00:00.000Z",
-    "gender": "FEMALE",
-    "phoneNumber": "+15555550100",
-    "address": "1 Test Street",
-    "city": "Springfield",
-    "state": "CA",
-    "postalCode": "90000",
-}
-AUTHOR = {"firstName": "Grace", "lastName": "Clinician", "email": "grace@example.test", "role": "CASEWORKER"}
 
 
 def _sandbox(data_dir: Path, port: int, worker: bool) -> subprocess.Popen[bytes]:
@@ -102,7 +90,7 @@ def sandbox_rate(sink_url: str, count: int) -> float:
                     },
                 ).json()["id"]
                 for index in range(count):
-                    client.post(f"/cases/{case}/comments", json={"text": f"note {index}", "author": AUTHOR})
+                    client.post(f"/cases/{case}/comments", json={"text": f"note {index}", "author": DOCTOR})
         finally:
             _stop(process)
         before = _count(sink_url)

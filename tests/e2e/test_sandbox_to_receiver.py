@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import base64
 import json
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.processes import Server, run_cli, start_server
+from tests.processes import Server, run_cli, start_server, wait_for
 from tests.sender.sandbox_server import DOCTOR, new_case, register, running_sandbox
 
 pytestmark = pytest.mark.acceptance
 
 SECRET = "e2e-secret"
 PDF = b"%PDF-1.7\n" + bytes(range(256)) * 64
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def stored_events(server: Server) -> list[dict[str, object]]:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import json
 import textwrap
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.processes import Server, run_cli, start_server
+from tests.processes import Server, run_cli, start_server, wait_for
 from tests.receiver.events import comment_event, signed
 
 pytestmark = pytest.mark.acceptance
@@ -50,15 +48,6 @@ APP = textwrap.dedent(
             raise ValueError("broken for " + (event.comment.text or ""))
     """
 )
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -21,7 +21,7 @@ from casehooks.events import parse_object, stringify
 from casehooks.settings import Settings
 from casehooks.store import Store
 from casehooks.store.tables import JobRow
-from tests.processes import casehooks_env, run_cli, start_server
+from tests.processes import casehooks_env, run_cli, start_server, wait_for
 from tests.receiver.events import comment_event, signed
 from tests.services import PostgresCluster, start_postgres
 
@@ -51,15 +51,6 @@ APP = textwrap.dedent(
             os.close(fd)
     """
 )
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 def handler_runs(out: Path) -> list[str]:
