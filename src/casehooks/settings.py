@@ -33,6 +33,13 @@ class Settings(BaseSettings):
     log_level: str = "info"
     console: bool = True
 
+    # Hostile input: what an unauthenticated request may cost before its body is verified.
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
+    body_min_rate_bytes: int = Field(default=64 * 1024, gt=0)
+    unverified_budget_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    limit_concurrency: int | None = Field(default=None, gt=0)
+
     # The sandbox platform (``casehooks sandbox serve``): the sender side of the wire.
     sandbox_database_url: str | None = None
     sandbox_port: int = Field(default=8090, ge=0, le=65535)
