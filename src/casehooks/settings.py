@@ -39,6 +39,7 @@ class Settings(BaseSettings):
     unverified_budget_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
     header_timeout_seconds: float = Field(default=10.0, gt=0)
     limit_concurrency: int | None = Field(default=None, gt=0)
+    document_allow_http: bool = False  # fetch document links over plain http (a test platform on loopback)
 
     # The sandbox platform (``casehooks sandbox serve``): the sender side of the wire.
     sandbox_database_url: str | None = None
@@ -80,7 +81,7 @@ class Settings(BaseSettings):
 
     @property
     def document_host_list(self) -> tuple[str, ...]:
-        """Hosts (``host`` or ``host:port``) the worker may download signed document URLs from."""
+        """``host:port`` entries (a bare ``host`` means the default port) the worker may download documents from."""
         return tuple(part.strip().lower() for part in self.document_hosts.split(",") if part.strip())
 
     @property
