@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     unverified_budget_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
     header_timeout_seconds: float = Field(default=10.0, gt=0)
     limit_concurrency: int | None = Field(default=None, gt=0)
+    quarantine_max_rows: int = Field(default=100_000, ge=1)
+    quarantine_header_bytes: int = Field(default=16 * 1024, ge=0)
     document_allow_http: bool = False  # fetch document links over plain http (a test platform on loopback)
 
     # The sandbox platform (``casehooks sandbox serve``): the sender side of the wire.
