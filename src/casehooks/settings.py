@@ -33,6 +33,16 @@ class Settings(BaseSettings):
     log_level: str = "info"
     console: bool = True
 
+    # Hostile input: what an unauthenticated request may cost before its body is verified.
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
+    body_min_rate_bytes: int = Field(default=64 * 1024, gt=0)
+    unverified_budget_bytes: int = Field(default=256 * 1024 * 1024, gt=0)
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    limit_concurrency: int | None = Field(default=None, gt=0)
+    quarantine_max_rows: int = Field(default=100_000, ge=1)
+    quarantine_header_bytes: int = Field(default=16 * 1024, ge=0)
+    document_allow_http: bool = False  # fetch document links over plain http (a test platform on loopback)
+
     # The sandbox platform (``casehooks sandbox serve``): the sender side of the wire.
     sandbox_database_url: str | None = None
     sandbox_port: int = Field(default=8090, ge=0, le=65535)
@@ -73,7 +83,7 @@ class Settings(BaseSettings):
 
     @property
     def document_host_list(self) -> tuple[str, ...]:
-        """Hosts (``host`` or ``host:port``) the worker may download signed document URLs from."""
+        """``host:port`` entries (a bare ``host`` means the default port) the worker may download documents from."""
         return tuple(part.strip().lower() for part in self.document_hosts.split(",") if part.strip())
 
     @property

@@ -68,6 +68,7 @@ def test_url_documents_and_static_header_auth(tmp_path: Path) -> None:
             auth_header_name="x-partner-key",
             auth_header_value="partner-secret",
             document_hosts=sandbox_host,
+            document_allow_http="true",  # the sandbox serves its links over loopback http
         )
         try:
             register(

@@ -23,12 +23,32 @@ DOCUMENT = bytes(range(256)) * 1000
 SECRET = "doc-secret"
 
 
-def test_host_allow_list_matches_host_or_host_and_port() -> None:
+def test_host_allow_list_matches_host_and_port() -> None:
     assert host_allowed("https://files.example.org/a?sig=1", ("files.example.org",))
-    assert host_allowed("http://127.0.0.1:8123/a", ("127.0.0.1:8123",))
-    assert not host_allowed("http://127.0.0.1:9999/a", ("127.0.0.1:8123",))
+    assert host_allowed("https://files.example.org:443/a", ("files.example.org",))
+    assert host_allowed("https://files.example.org:8443/a", ("files.example.org:8443",))
+    assert host_allowed("http://127.0.0.1:8123/a", ("127.0.0.1:8123",), allow_http=True)
+    assert not host_allowed("http://127.0.0.1:9999/a", ("127.0.0.1:8123",), allow_http=True)
     assert not host_allowed("https://169.254.169.254/latest", ("files.example.org",))
     assert not host_allowed("file:///etc/passwd", ("files.example.org",))
+
+
+def test_a_bare_host_allows_only_the_default_port() -> None:
+    for port in (22, 80, 6379, 8443):
+        assert not host_allowed(f"https://files.example.org:{port}/a", ("files.example.org",))
+    assert not host_allowed("https://files.example.org:99999/a", ("files.example.org",))
+    assert not host_allowed("https://files.example.org:x/a", ("files.example.org",))
+
+
+def test_plain_http_is_refused_unless_allowed() -> None:
+    assert not host_allowed("http://files.example.org/a", ("files.example.org",))
+    assert not host_allowed("http://127.0.0.1:8123/a", ("127.0.0.1:8123",))
+    assert host_allowed("http://files.example.org/a", ("files.example.org",), allow_http=True)
+    assert host_allowed("http://files.example.org:80/a", ("files.example.org:80",), allow_http=True)
+
+
+def test_credentials_in_the_link_do_not_pass_for_the_host() -> None:
+    assert not host_allowed("https://files.example.org@evil.example.net/a", ("files.example.org",))
 
 
 @pytest.fixture
@@ -53,7 +73,11 @@ def document_server() -> Iterator[str]:
 def start(tmp_path: Path, document_server: str, **settings: object) -> Server:
     host = document_server.removeprefix("http://")
     return start_server(
-        tmp_path, webhook_secret=SECRET, document_hosts=host, handler_retry_base_seconds=0.05, **settings
+        tmp_path,
+        webhook_secret=SECRET,
+        document_hosts=host,
+        handler_retry_base_seconds=0.05,
+        **{"document_allow_http": "true", **settings},
     )
 
 
@@ -123,6 +147,18 @@ def test_host_outside_the_allow_list_is_not_fetched(tmp_path: Path, document_ser
 
 
 @pytest.mark.acceptance
+def test_a_plain_http_link_is_not_fetched_by_default(tmp_path: Path, document_server: str) -> None:
+    server = start(tmp_path, document_server, document_allow_http="false")
+    try:
+        event = attachment_event(f"{document_server}/ok")
+        post(server, event)
+        wait_status(server, event, "blocked")
+        assert document_server not in server.output()
+    finally:
+        server.stop()
+
+
+@pytest.mark.acceptance
 def test_a_link_that_keeps_failing_is_marked_expired_after_its_window(tmp_path: Path, document_server: str) -> None:
     server = start(tmp_path, document_server, document_url_ttl_seconds=2)
     try:
@@ -133,3 +169,13 @@ def test_a_link_that_keeps_failing_is_marked_expired_after_its_window(tmp_path: 
         assert shown["jobs"][0]["status"] == "succeeded"
     finally:
         server.stop()
+
+
+def test_a_download_without_a_length_stops_at_the_limit() -> None:
+    from casehooks.receiver.documents import DownloadFailed, _at_most
+
+    endless = (b"x" * 1000 for _ in range(10_000))
+    with pytest.raises(DownloadFailed):
+        for _ in _at_most(endless, 5000):
+            pass
+    assert b"".join(_at_most(iter([b"ab", b"cd"]), 4)) == b"abcd"

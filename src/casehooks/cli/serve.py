@@ -15,6 +15,7 @@ from casehooks.receiver.asgi import APP_ENV, load_receiver
 from casehooks.receiver.documents import document_policy
 from casehooks.receiver.handlers import Receiver
 from casehooks.receiver.metrics import Metrics
+from casehooks.receiver.protocol import HEADER_TIMEOUT_ENV
 from casehooks.receiver.worker import Worker
 from casehooks.settings import Settings
 from casehooks.store import Store
@@ -32,6 +33,7 @@ def serve(
         load_receiver(app)  # fail now, with a clear message, rather than in every server process
         os.environ[APP_ENV] = app
     configure_logging(settings.log_level)
+    os.environ[HEADER_TIMEOUT_ENV] = str(settings.header_timeout_seconds)  # read by each server process's protocol
     typer.echo(
         f"casehooks receiving on http://{host or settings.host}:{port or settings.port}/webhooks/carevalidate",
         err=True,
@@ -45,6 +47,11 @@ def serve(
         log_level="warning",
         access_log=False,
         timeout_graceful_shutdown=10,
+        # Hostile input: heads bounded in time and size (the protocol), idle connections closed, and
+        # optionally a cap on connections and requests in progress (503 past it).
+        http="casehooks.receiver.protocol:GuardedHttpToolsProtocol",
+        timeout_keep_alive=5,
+        limit_concurrency=settings.limit_concurrency,
     )
 
 

@@ -16,10 +16,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
+from casehooks.receiver.bodies import BUSY_RETRY_AFTER_SECONDS, BodyLimits, UnverifiedBudget, read_body
 from casehooks.receiver.intake import Answer, Intake
 from casehooks.receiver.metrics import Metrics
 from casehooks.store import Store
-from casehooks.store.quarantine import Refusal
 
 log = structlog.get_logger("casehooks.receiver")
 
@@ -33,49 +33,26 @@ class _JSON(Response):
         return orjson.dumps(content)
 
 
-async def read_body(request: Request, limit: int) -> tuple[bytes | None, int]:
-    """The body, or None once it passes ``limit`` bytes; reading stops there. Returns the bytes seen too.
-
-    With a declared length the body is read into one buffer of that size: a 50 MiB upload then costs 50 MiB,
-    not a growing buffer plus a copy of it.
-    """
-    declared = request.headers.get("content-length")
-    expected = int(declared) if declared is not None and declared.isdigit() else None
-    if expected is not None and expected > limit:
-        return None, expected
-    if expected is not None:
-        buffer = bytearray(expected)
-        view = memoryview(buffer)
-        filled = 0
-        async for chunk in request.stream():
-            end = filled + len(chunk)
-            if end > expected:  # more than declared: the server stops it; never read past the buffer
-                return None, end
-            view[filled:end] = chunk
-            filled = end
-        view.release()
-        # Downstream code only reads the body: the buffer serves as bytes without a copy.
-        return cast(bytes, buffer if filled == expected else buffer[:filled]), filled
-    chunks = bytearray()
-    async for chunk in request.stream():
-        chunks += chunk
-        if len(chunks) > limit:
-            return None, len(chunks)
-    return cast(bytes, chunks), len(chunks)
-
-
-def receiver_routes(intake: Intake, store: Store, metrics: Metrics, max_body_bytes: int) -> list[Route]:
+def receiver_routes(
+    intake: Intake, store: Store, metrics: Metrics, limits: BodyLimits, budget: UnverifiedBudget
+) -> list[Route]:
     async def webhook(request: Request) -> Response:
         try:
-            body, size = await read_body(request, max_body_bytes)
+            received = await read_body(request, limits, budget)
         except ClientDisconnect:
             return Response(status_code=400)
         headers = dict(request.headers)
-        if body is None:
-            refusal = Refusal("too_large", f"body over the limit of {max_body_bytes} bytes", 413)
-            answer: Answer = await intake.refuse(refusal, None, size, headers)
-        else:
-            answer = await intake.receive(body, headers)
+        try:
+            if received.refusal is not None:
+                answer: Answer = await intake.refuse(received.refusal, None, received.size, headers)
+                # The rest of a refused body is never read: the connection cannot carry another request.
+                extra = {"connection": "close"}
+                if received.refusal.status_code == 503:
+                    extra["retry-after"] = str(BUSY_RETRY_AFTER_SECONDS)
+                return _JSON(answer.body, status_code=answer.status_code, headers=extra)
+            answer = await intake.receive(cast(bytes, received.body), headers)
+        finally:
+            budget.give_back(received.held)  # verified, stored or refused: no longer unverified bytes
         return _JSON(answer.body, status_code=answer.status_code)
 
     async def healthz(_: Request) -> Response:
@@ -101,9 +78,10 @@ def build_app(
     intake: Intake,
     store: Store,
     metrics: Metrics,
-    max_body_bytes: int,
+    limits: BodyLimits,
     lifespan: contextlib.AbstractAsyncContextManager[None] | None = None,
     console: ASGIApp | None = None,
+    budget: UnverifiedBudget | None = None,
 ) -> Starlette:
     """The receiver's routes, then (when given) the console for every other path: no middleware of the
     console's ever runs in front of the webhook."""
@@ -116,7 +94,9 @@ def build_app(
         async with lifespan:
             yield
 
-    routes: list[Route | Mount] = [*receiver_routes(intake, store, metrics, max_body_bytes)]
+    routes: list[Route | Mount] = [
+        *receiver_routes(intake, store, metrics, limits, budget or UnverifiedBudget(4 * limits.max_bytes))
+    ]
     if console is not None:
         routes.append(Mount("", app=console))
     return Starlette(routes=routes, lifespan=run, exception_handlers={404: _not_found})

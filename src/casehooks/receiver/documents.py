@@ -1,12 +1,14 @@
 """Documents sent as signed URLs (the endpoint's ``URL`` format): fetched by the worker at once, since a link
 expires 15 minutes after the platform made it, and stored encrypted like inline files.
 
-Only hosts on the configured allow-list are fetched. A failed download is retried with the job while the
+Only https links to a ``host:port`` on the configured allow-list are fetched (http only when allowed
+explicitly, since the link carries PHI in the clear). A failed download is retried with the job while the
 link is still valid; after that the attachment is marked ``expired`` and the handlers run without the file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -30,14 +32,24 @@ class DownloadFailed(CasehooksError):
     """A document could not be downloaded this time; the job is retried while the link is valid."""
 
 
-def host_allowed(url: str, allowed: tuple[str, ...]) -> bool:
-    """Whether ``url`` is https (or http) on a host of the allow-list (``host`` or ``host:port``)."""
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def host_allowed(url: str, allowed: tuple[str, ...], *, allow_http: bool = False) -> bool:
+    """Whether ``url`` is https (http only with ``allow_http``) to a ``host:port`` of the allow-list.
+
+    An entry without a port allows the scheme's default port only: a bare host never opens every port.
+    """
     parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or not parts.hostname:
+    schemes = ("https", "http") if allow_http else ("https",)
+    if parts.scheme not in schemes or not parts.hostname:
+        return False
+    try:
+        port = parts.port or _DEFAULT_PORTS[parts.scheme]
+    except ValueError:  # a port that is not a number, or out of range
         return False
     host = parts.hostname.lower()
-    with_port = f"{host}:{parts.port}" if parts.port else host
-    return host in allowed or with_port in allowed
+    return f"{host}:{port}" in allowed or (port == _DEFAULT_PORTS[parts.scheme] and host in allowed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +58,15 @@ class DocumentPolicy:
     ttl: timedelta
     timeout: float = 60.0
     max_bytes: int = 512 * 1024 * 1024
+    allow_http: bool = False
 
 
 def document_policy(settings: Settings) -> DocumentPolicy:
-    return DocumentPolicy(settings.document_host_list, timedelta(seconds=settings.document_url_ttl_seconds))
+    return DocumentPolicy(
+        settings.document_host_list,
+        timedelta(seconds=settings.document_url_ttl_seconds),
+        allow_http=settings.document_allow_http,
+    )
 
 
 def _pending(store: Store, event: Event) -> dict[str, str]:
@@ -79,7 +96,7 @@ def fetch_documents(
     outcomes: dict[str, str] = {}
     failed = False
     for attachment_id, url in _pending(store, event).items():
-        if not host_allowed(url, policy.allowed_hosts):
+        if not host_allowed(url, policy.allowed_hosts, allow_http=policy.allow_http):
             _mark(store, attachment_id, content_status="blocked")
             outcomes[attachment_id] = "blocked"
             log.warning("document_host_not_allowed", attachment_id=attachment_id, host=urlsplit(url).hostname)
@@ -99,6 +116,16 @@ def fetch_documents(
     return outcomes
 
 
+def _at_most(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
+    """The chunks of a download, stopped once they pass ``limit`` (a server may send no length, or lie)."""
+    received = 0
+    for chunk in chunks:
+        received += len(chunk)
+        if received > limit:
+            raise DownloadFailed("document larger than the limit")
+        yield chunk
+
+
 def _download(store: Store, attachment_id: str, url: str, policy: DocumentPolicy, client: httpx.Client) -> str:
     try:
         with client.stream("GET", url, timeout=policy.timeout) as response:
@@ -108,7 +135,7 @@ def _download(store: Store, attachment_id: str, url: str, policy: DocumentPolicy
             expected = int(declared) if declared and declared.isdigit() else None
             if expected is not None and expected > policy.max_bytes:
                 raise DownloadFailed("document larger than the limit")
-            outcome, blob = store.files.store_stream(response.iter_bytes())
+            outcome, blob = store.files.store_stream(_at_most(response.iter_bytes(), policy.max_bytes))
     except httpx.HTTPError as exc:
         raise DownloadFailed(type(exc).__name__) from exc
     if expected is not None and outcome.size != expected:

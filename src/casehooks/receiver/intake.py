@@ -76,7 +76,7 @@ class Intake:
             return await self.refuse(refusal, body, len(body), headers)
         self._metrics.ingest_seconds.observe(time.perf_counter() - started)
         if accepted:
-            self._metrics.accepted.labels(prepared.event_type).inc()
+            self._metrics.count_accepted(prepared.event_type)
             log.info(
                 "event_accepted", event_id=prepared.event_id, event_type=prepared.event_type, case_id=prepared.case_id
             )
@@ -94,7 +94,7 @@ class Intake:
 
     async def refuse(self, refusal: Refusal, body: bytes | None, size: int, headers: Mapping[str, str]) -> Answer:
         """Quarantine a refused request, then answer its status with the reason."""
-        self._metrics.refused.labels(refusal.reason).inc()
+        self._metrics.count_refused(refusal.reason)
         try:
             record_id = await anyio.to_thread.run_sync(
                 self._store.hold, refusal, body, size, headers, self._secret_names

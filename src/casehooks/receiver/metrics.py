@@ -1,4 +1,8 @@
-"""Prometheus metrics of one receiver process. Labels are reasons, outcomes and event types: never payload data."""
+"""Prometheus metrics of one receiver process. Labels are reasons, outcomes and event types: never payload data.
+
+Every label comes from a closed set, so that no sender can grow ``/metrics`` (each new label value is a new
+series kept for the life of the process): event types outside the documented list count as ``other``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,36 @@ from collections.abc import Callable, Iterator
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from casehooks.events import ActivityType
+
+OTHER = "other"
+EVENT_TYPES = frozenset(ActivityType)
+REFUSAL_REASONS = frozenset(
+    {
+        "auth_missing",
+        "auth_malformed",
+        "auth_mismatch",
+        "auth_no_secret_configured",
+        "auth_missing_auth_header",
+        "auth_auth_header_mismatch",
+        "schema",
+        "too_large",
+        "body_timeout",
+        "busy",
+        "internal_error",
+    }
+)
+
+
+def event_label(event_type: str) -> str:
+    """The event type as a label: a documented type, or ``other``."""
+    return event_type if event_type in EVENT_TYPES else OTHER
+
+
+def reason_label(reason: str) -> str:
+    """A refusal reason as a label: one of the fixed reasons, or ``other``."""
+    return reason if reason in REFUSAL_REASONS else OTHER
 
 
 class _QueueDepth(Collector):
@@ -51,3 +85,9 @@ class Metrics:
         )
         if read_depth is not None:
             self.registry.register(_QueueDepth(read_depth))
+
+    def count_accepted(self, event_type: str) -> None:
+        self.accepted.labels(event_label(event_type)).inc()
+
+    def count_refused(self, reason: str) -> None:
+        self.refused.labels(reason_label(reason)).inc()

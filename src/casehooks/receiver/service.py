@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from casehooks.console.app import build_console
 from casehooks.receiver.app import build_app
+from casehooks.receiver.bodies import BodyLimits, UnverifiedBudget
 from casehooks.receiver.documents import document_policy
 from casehooks.receiver.handlers import Receiver
 from casehooks.receiver.intake import Intake
@@ -31,6 +32,10 @@ def authenticator_from(settings: Settings) -> Authenticator:
     if settings.auth_header_name and settings.auth_header_value is not None:
         static = StaticHeader(settings.auth_header_name, settings.auth_header_value.get_secret_value())
     return Authenticator(secrets=settings.webhook_secrets, static_header=static)
+
+
+def body_limits(settings: Settings) -> BodyLimits:
+    return BodyLimits(settings.max_body_bytes, settings.body_timeout_seconds, settings.body_min_rate_bytes)
 
 
 def read_depth(store: Store) -> dict[str, int]:
@@ -92,7 +97,15 @@ def build_service(settings: Settings, receiver: Receiver | None = None, *, run_w
             store.close()
 
     console = build_console(store, authenticator) if settings.console else None
-    app = build_app(intake, store, metrics, settings.max_body_bytes, lifespan=lifespan(), console=console)
+    app = build_app(
+        intake,
+        store,
+        metrics,
+        body_limits(settings),
+        lifespan=lifespan(),
+        console=console,
+        budget=UnverifiedBudget(settings.unverified_budget_bytes),
+    )
     return Service(settings, store, metrics, intake, worker, app)
 
 

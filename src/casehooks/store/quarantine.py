@@ -2,6 +2,12 @@
 
 The body and the original headers are sealed together (while the total kept stays under a cap), so that after
 an operator fixes a secret, ``reprocess`` can authenticate and accept the genuine events.
+
+A refusal costs the same whatever the quarantine holds: a totals row (``quarantine_totals``) is read and
+updated in the recording transaction instead of summing held rows. Past ``max_rows`` rows a refusal is only
+counted (``overflow``): the earliest refusals, which show when a misconfiguration began, stay; the platform
+retries what it was refused, and dropping the oldest instead would let a flood evict genuine events and cost
+a delete per refusal. Headers are bounded per row: names kept, values cut, the rest left out.
 """
 
 from __future__ import annotations
@@ -15,14 +21,37 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, case, func, insert, select, update
 
 from casehooks.signing import SIGNATURE_HEADER
-from casehooks.store.tables import QuarantineRow
+from casehooks.store.tables import QuarantineRow, QuarantineTotalsRow
 from casehooks.store.vault import Vault
 
 # Headers whose values are credentials: shown masked, kept only inside the sealed record.
 _SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization", "x-api-key"})
+
+TOTALS_ID = 1
+MAX_HEADERS = 100
+MAX_NAME_CHARS = 100
+DEFAULT_HEADER_BYTES = 16 * 1024
+_SHOWN_VALUE_CHARS = 200
+_SEALED_VALUE_CHARS = 4096  # a signature or a static credential fits; a padded value does not
+
+
+def bound_headers(headers: Mapping[str, str], max_bytes: int, value_chars: int) -> dict[str, str]:
+    """At most ``MAX_HEADERS`` headers, names cut to ``MAX_NAME_CHARS`` and values to ``value_chars``; once
+    ``max_bytes`` are used, later headers keep their names with empty values."""
+    kept: dict[str, str] = {}
+    used = 0
+    for name, value in headers.items():
+        if len(kept) >= MAX_HEADERS:
+            kept["…"] = f"{len(headers) - MAX_HEADERS} more left out"
+            break
+        short_name = name.lower()[:MAX_NAME_CHARS]
+        short_value = value[:value_chars]
+        used += len(short_name) + len(short_value)
+        kept[short_name] = short_value if used <= max_bytes else ""
+    return kept
 
 
 def mask_headers(headers: Mapping[str, str], secret_names: frozenset[str] = frozenset()) -> dict[str, str]:
@@ -35,7 +64,7 @@ def mask_headers(headers: Mapping[str, str], secret_names: frozenset[str] = froz
         elif lower == SIGNATURE_HEADER:
             shown[lower] = value[:8] + "…" if len(value) > 8 else value
         else:
-            shown[lower] = value[:200]
+            shown[lower] = value[:_SHOWN_VALUE_CHARS]
     return shown
 
 
@@ -67,9 +96,12 @@ class SealedRequest:
     size: int
 
 
-def seal_request(vault: Vault, body: bytes, headers: Mapping[str, str]) -> SealedRequest:
+def seal_request(
+    vault: Vault, body: bytes, headers: Mapping[str, str], *, max_header_bytes: int = DEFAULT_HEADER_BYTES
+) -> SealedRequest:
     record_id = uuid.uuid4().hex
-    record = {"headers": {k.lower(): v for k, v in headers.items()}, "body": base64.b64encode(body).decode()}
+    kept = bound_headers(headers, max_header_bytes, _SEALED_VALUE_CHARS)
+    record = {"headers": kept, "body": base64.b64encode(body).decode()}
     dek_id, sealed = vault.seal(orjson.dumps(record), f"quarantine:{record_id}".encode())
     return SealedRequest(record_id, dek_id, sealed, len(body))
 
@@ -85,17 +117,29 @@ def hold(
     *,
     body_cap: int,
     secret_names: frozenset[str] = frozenset(),
-) -> str:
-    """Record a refused request; its sealed body is kept while the quarantine holds less than ``body_cap``."""
+    max_rows: int | None = None,
+    max_header_bytes: int = DEFAULT_HEADER_BYTES,
+) -> str | None:
+    """Record a refused request; its sealed body is kept while the quarantine holds less than ``body_cap``.
+
+    Returns the record's id, or None when the quarantine already holds ``max_rows`` rows (only counted then).
+    A constant number of statements, whatever the quarantine holds.
+    """
+    totals = _locked_totals(connection)
+    if max_rows is not None and totals.row_count >= max_rows:
+        connection.execute(
+            update(QuarantineTotalsRow)
+            .where(QuarantineTotalsRow.id == TOTALS_ID)
+            .values(overflow=QuarantineTotalsRow.overflow + 1)
+        )
+        return None
     record_id = sealed.record_id if sealed is not None else uuid.uuid4().hex
     detail = refusal.detail
-    if sealed is not None:
-        held = connection.execute(
-            select(func.coalesce(func.sum(QuarantineRow.body_kept_size), 0)).where(QuarantineRow.status == "held")
-        ).scalar_one()
-        if int(held) + sealed.size > body_cap:
-            sealed = None
-            detail += " (body not kept: quarantine cap reached)"
+    if sealed is not None and totals.body_bytes + sealed.size > body_cap:
+        sealed = None
+        detail += " (body not kept: quarantine cap reached)"
+    kept = sealed.size if sealed else 0
+    shown = bound_headers(mask_headers(headers, secret_names), max_header_bytes, _SHOWN_VALUE_CHARS)
     connection.execute(
         insert(QuarantineRow).values(
             id=record_id,
@@ -105,14 +149,70 @@ def hold(
             status_code=refusal.status_code,
             size=size,
             sha256=hashlib.sha256(body).hexdigest() if body is not None else None,
-            headers=mask_headers(headers, secret_names),
+            headers=shown,
             body_sealed=sealed.sealed if sealed else None,
-            body_kept_size=sealed.size if sealed else 0,
+            body_kept_size=kept,
             dek_id=sealed.dek_id if sealed else None,
             status="held",
         )
     )
+    connection.execute(
+        update(QuarantineTotalsRow)
+        .where(QuarantineTotalsRow.id == TOTALS_ID)
+        .values(row_count=QuarantineTotalsRow.row_count + 1, body_bytes=QuarantineTotalsRow.body_bytes + kept)
+    )
     return record_id
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """The quarantine's running totals."""
+
+    row_count: int
+    body_bytes: int
+    overflow: int
+
+
+def totals(connection: Connection) -> Totals:
+    """The running totals as they stand (a read, no lock)."""
+    row = connection.execute(select(*_TOTALS_COLUMNS).where(QuarantineTotalsRow.id == TOTALS_ID)).first()
+    return Totals(*row) if row is not None else Totals(0, 0, 0)
+
+
+def recount(connection: Connection) -> Totals:
+    """Set the totals from the rows themselves: one scan, for whatever removes rows in bulk (a purge), never
+    for the request path. The count of refusals not recorded is kept."""
+    counted = connection.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((QuarantineRow.status == "held", QuarantineRow.body_kept_size), else_=0)), 0),
+        ).select_from(QuarantineRow)
+    ).one()
+    row_count, body_bytes = int(counted[0]), int(counted[1])
+    changed = connection.execute(
+        update(QuarantineTotalsRow)
+        .where(QuarantineTotalsRow.id == TOTALS_ID)
+        .values(row_count=row_count, body_bytes=body_bytes)
+    )
+    if changed.rowcount == 0:
+        connection.execute(
+            insert(QuarantineTotalsRow).values(id=TOTALS_ID, row_count=row_count, body_bytes=body_bytes, overflow=0)
+        )
+    return totals(connection)
+
+
+_TOTALS_COLUMNS = (QuarantineTotalsRow.row_count, QuarantineTotalsRow.body_bytes, QuarantineTotalsRow.overflow)
+
+
+def _locked_totals(connection: Connection) -> Totals:
+    # FOR UPDATE on PostgreSQL serialises refusals of every process on this row; SQLite's writer already holds
+    # the database lock (BEGIN IMMEDIATE).
+    row = connection.execute(
+        select(*_TOTALS_COLUMNS).where(QuarantineTotalsRow.id == TOTALS_ID).with_for_update()
+    ).first()
+    if row is None:  # a schema made without the migration that seeds the row
+        return recount(connection)
+    return Totals(*row)
 
 
 def open_held(connection: Connection, vault: Vault, record_id: str) -> HeldRequest | None:
@@ -133,6 +233,18 @@ def resolve(
     values: dict[str, Any] = {"status": status, "event_id": event_id}
     if detail is not None:
         values["detail"] = detail
+    released = 0
     if status != "held":
         values["body_kept_size"] = 0
+        current = connection.execute(
+            select(QuarantineRow.status, QuarantineRow.body_kept_size).where(QuarantineRow.id == record_id)
+        ).first()
+        if current is not None and current.status == "held":
+            released = int(current.body_kept_size)
     connection.execute(update(QuarantineRow).where(QuarantineRow.id == record_id).values(**values))
+    if released:
+        connection.execute(
+            update(QuarantineTotalsRow)
+            .where(QuarantineTotalsRow.id == TOTALS_ID)
+            .values(body_bytes=QuarantineTotalsRow.body_bytes - released)
+        )

@@ -28,7 +28,7 @@ from casehooks.store.engine import dispose, make_engine, writer
 from casehooks.store.files import FileStore, StoredFile
 from casehooks.store.ingest import FILE_MARKER, Prepared, commit_event, prepare
 from casehooks.store.notify import notify_jobs
-from casehooks.store.quarantine import Refusal, hold, seal_request
+from casehooks.store.quarantine import DEFAULT_HEADER_BYTES, Refusal, hold, seal_request
 from casehooks.store.reads import sealed_body
 from casehooks.store.tables import AttachmentRow, BlobRow, EventRow
 from casehooks.store.vault import Vault
@@ -70,12 +70,16 @@ class Store:
         *,
         clock: Clock = utcnow,
         quarantine_cap: int = 1 << 30,
+        quarantine_max_rows: int | None = None,
+        quarantine_header_bytes: int = DEFAULT_HEADER_BYTES,
     ) -> None:
         self.engine = engine
         self.clock = clock
         self.vault = Vault(engine, keyring, clock)
         self.files = FileStore(engine, blobs, keyring, clock)
         self.quarantine_cap = quarantine_cap
+        self.quarantine_max_rows = quarantine_max_rows
+        self.quarantine_header_bytes = quarantine_header_bytes
         self._writer: BatchWriter | None = None
 
     @classmethod
@@ -86,7 +90,13 @@ class Store:
             migrate.upgrade(engine)
         blobs = BlobStore.from_url(settings.resolved_blob_url)
         return cls(
-            engine, blobs, keyring_from(settings), clock=clock, quarantine_cap=settings.quarantine_body_cap_bytes
+            engine,
+            blobs,
+            keyring_from(settings),
+            clock=clock,
+            quarantine_cap=settings.quarantine_body_cap_bytes,
+            quarantine_max_rows=settings.quarantine_max_rows,
+            quarantine_header_bytes=settings.quarantine_header_bytes,
         )
 
     def start_writer(self, on_commit: Callable[[int], None] | None = None) -> BatchWriter:
@@ -121,10 +131,14 @@ class Store:
         size: int,
         headers: Mapping[str, str],
         secret_names: frozenset[str] = frozenset(),
-    ) -> str:
-        """Record a refused request in the quarantine."""
+    ) -> str | None:
+        """Record a refused request in the quarantine; None when it is full (the refusal is only counted)."""
         try:
-            sealed = seal_request(self.vault, body, headers) if body is not None else None
+            sealed = (
+                seal_request(self.vault, body, headers, max_header_bytes=self.quarantine_header_bytes)
+                if body is not None
+                else None
+            )
             with writer(self.engine).begin() as connection:
                 return hold(
                     connection,
@@ -136,6 +150,8 @@ class Store:
                     self.clock(),
                     body_cap=self.quarantine_cap,
                     secret_names=secret_names,
+                    max_rows=self.quarantine_max_rows,
+                    max_header_bytes=self.quarantine_header_bytes,
                 )
         except SQLAlchemyError as exc:
             raise StoreUnavailable("the quarantine could not record a refusal") from exc

@@ -258,3 +258,21 @@ class QuarantineRow(Base):
     dek_id: Mapped[str | None] = mapped_column(ForeignKey("data_keys.id"))
     status: Mapped[str] = mapped_column(String(16), index=True)
     event_id: Mapped[str | None] = mapped_column(Id)
+
+
+# --- The quarantine's running totals (hostile input) ---
+
+
+class QuarantineTotalsRow(Base):
+    """One row of running totals, updated with every quarantine row, so that a refusal never scans held rows.
+
+    ``row_count`` counts every quarantine row, ``body_bytes`` the bodies kept in held rows, ``overflow`` the
+    refusals answered but not recorded because the quarantine was full.
+    """
+
+    __tablename__ = "quarantine_totals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    row_count: Mapped[int] = mapped_column(BigInteger)
+    body_bytes: Mapped[int] = mapped_column(BigInteger)
+    overflow: Mapped[int] = mapped_column(BigInteger)
