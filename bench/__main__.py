@@ -6,13 +6,15 @@ import argparse
 import sys
 import time
 
-from bench import attachments, growth, ingest, scale, sender
+from bench import attachments, growth, ingest, refusals, scale, sender
 from bench.report import Row, table, write
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
-    parser.add_argument("scenarios", nargs="*", default=["ingest", "attachments", "sender", "growth", "scale"])
+    parser.add_argument(
+        "scenarios", nargs="*", default=["ingest", "attachments", "sender", "growth", "scale", "refusals"]
+    )
     parser.add_argument("--quick", action="store_true", help="smaller runs, for trying the harness")
     args = parser.parse_args()
     rows: list[Row] = []
@@ -31,6 +33,11 @@ def main() -> None:
                 backlog=2000 if args.quick else 20_000,
                 rounds=1 if args.quick else 3,
             )
+        elif name == "refusals":
+            rows += refusals.run(
+                held=20_000, count=500 if args.quick else 2000, genuine=100 if args.quick else 300,
+                rounds=1 if args.quick else 3,
+            )  # fmt: skip
         elif name == "growth":
             rows += growth.run(stored=20_000 if args.quick else 1_000_000)
         else:

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import SEED_PHI
 from tests.processes import Server, run_cli, start_server, wait_for
 from tests.receiver.events import comment_event, signed
 
@@ -102,6 +103,9 @@ def test_a_body_that_stops_midway_is_408_and_nothing_of_it_is_kept(server: Serve
         sock.close()
     assert answer.startswith(b"HTTP/1.1 408 ")
     assert b"body_timeout" in answer
+    for value in SEED_PHI:  # the half body carried the seed's patient: none of it in the answer or the logs
+        assert value.encode() not in answer
+        assert value not in server.output()
     [item] = held(server)
     assert (item["reason"], item["size"], item["body_kept"]) == ("body_timeout", len(body) // 2, False)
 

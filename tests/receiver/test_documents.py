@@ -179,3 +179,16 @@ def test_a_download_without_a_length_stops_at_the_limit() -> None:
         for _ in _at_most(endless, 5000):
             pass
     assert b"".join(_at_most(iter([b"ab", b"cd"]), 4)) == b"abcd"
+
+
+def test_a_download_that_drips_stops_at_its_total_deadline() -> None:
+    from casehooks.receiver.documents import DownloadFailed, _at_most
+
+    def dripping() -> Iterator[bytes]:
+        while True:
+            time.sleep(0.01)
+            yield b"x"
+
+    with pytest.raises(DownloadFailed):
+        for _ in _at_most(dripping(), 10**9, seconds=0.2):
+            pass

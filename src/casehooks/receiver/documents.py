@@ -8,6 +8,7 @@ link is still valid; after that the attachment is marked ``expired`` and the han
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -59,6 +60,7 @@ class DocumentPolicy:
     timeout: float = 60.0
     max_bytes: int = 512 * 1024 * 1024
     allow_http: bool = False
+    total_seconds: float = 600.0
 
 
 def document_policy(settings: Settings) -> DocumentPolicy:
@@ -116,13 +118,17 @@ def fetch_documents(
     return outcomes
 
 
-def _at_most(chunks: Iterator[bytes], limit: int) -> Iterator[bytes]:
-    """The chunks of a download, stopped once they pass ``limit`` (a server may send no length, or lie)."""
+def _at_most(chunks: Iterator[bytes], limit: int, seconds: float = float("inf")) -> Iterator[bytes]:
+    """The chunks of a download, stopped once they pass ``limit`` bytes (a server may send no length, or lie)
+    or ``seconds`` in all (the client's timeout is per read: a server dripping bytes would hold the worker)."""
     received = 0
+    deadline = time.monotonic() + seconds
     for chunk in chunks:
         received += len(chunk)
         if received > limit:
             raise DownloadFailed("document larger than the limit")
+        if time.monotonic() > deadline:
+            raise DownloadFailed("document download too slow")
         yield chunk
 
 
@@ -135,7 +141,8 @@ def _download(store: Store, attachment_id: str, url: str, policy: DocumentPolicy
             expected = int(declared) if declared and declared.isdigit() else None
             if expected is not None and expected > policy.max_bytes:
                 raise DownloadFailed("document larger than the limit")
-            outcome, blob = store.files.store_stream(_at_most(response.iter_bytes(), policy.max_bytes))
+            chunks = _at_most(response.iter_bytes(), policy.max_bytes, policy.total_seconds)
+            outcome, blob = store.files.store_stream(chunks)
     except httpx.HTTPError as exc:
         raise DownloadFailed(type(exc).__name__) from exc
     if expected is not None and outcome.size != expected:
