@@ -33,6 +33,15 @@ class Settings(BaseSettings):
     log_level: str = "info"
     console: bool = True
 
+    # Console sign-in, sessions and tokens (docs/security.md).
+    console_session_minutes: int = Field(default=480, gt=0)
+    console_idle_minutes: int = Field(default=30, gt=0)
+    console_lockout_failures: int = Field(default=10, ge=1)
+    console_address_failures: int = Field(default=50, ge=1)
+    console_lockout_minutes: int = Field(default=15, gt=0)
+    console_token_days: int = Field(default=90, gt=0)
+    console_api_docs: bool = False
+
     # The sandbox platform (``casehooks sandbox serve``): the sender side of the wire.
     sandbox_database_url: str | None = None
     sandbox_port: int = Field(default=8090, ge=0, le=65535)

@@ -2,32 +2,29 @@
 
 from __future__ import annotations
 
-import getpass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
+from casehooks.cli.audit import cli_entry
 from casehooks.cli.common import opened_store
 from casehooks.cli.output import emit
 from casehooks.console.access import Role, Scope
 from casehooks.console.auth import hash_password, new_token
-from casehooks.store import accounts
+from casehooks.store import Store, accounts
 from casehooks.store.engine import writer
 
 users_app = typer.Typer(help="People who sign in to the console, with their roles.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens with scopes, acting for a user.", no_args_is_help=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-CLI = "cli:" + getpass.getuser()
 
 
-def _audit(connection: Connection, action: str, object_type: str, object_id: str, now: datetime) -> None:
-    accounts.audit(
-        connection, username=CLI, via="cli", action=action, object_type=object_type, object_id=object_id, now=now
-    )
+def _audit(store: Store, connection: Connection, action: str, object_type: str, object_id: str) -> None:
+    accounts.audit(connection, store.vault.keyring, cli_entry(None, action, object_type, object_id, store.clock()))
 
 
 @users_app.command("add")
@@ -54,7 +51,7 @@ def add_command(
         try:
             with writer(store.engine).begin() as connection:
                 accounts.add_user(connection, username, role.value, password_hash, store.clock())
-                _audit(connection, "add_user", "user", username, store.clock())
+                _audit(store, connection, "add_user", "user", username)
         except IntegrityError:
             typer.echo(f"user {username} exists already", err=True)
             raise typer.Exit(1) from None
@@ -74,7 +71,7 @@ def remove_command(username: str) -> None:
     """Remove a user, with their sessions and tokens."""
     with opened_store() as store, writer(store.engine).begin() as connection:
         accounts.remove_user(connection, username)
-        _audit(connection, "remove_user", "user", username, store.clock())
+        _audit(store, connection, "remove_user", "user", username)
     typer.echo(f"removed {username}")
 
 
@@ -103,7 +100,7 @@ def create_command(
             now=now,
             expires_at=now + timedelta(days=expires_days) if expires_days else None,
         )
-        _audit(connection, "create_token", "token", token.id, now)
+        _audit(store, connection, "create_token", "token", token.id)
     typer.echo(f"created token {token.id} for {user}; it is shown once:", err=True)
     typer.echo(token.text)
 
@@ -122,5 +119,5 @@ def revoke_command(token_id: str) -> None:
     """Revoke a token at once."""
     with opened_store() as store, writer(store.engine).begin() as connection:
         accounts.revoke_token(connection, token_id, store.clock())
-        _audit(connection, "revoke_token", "token", token_id, store.clock())
+        _audit(store, connection, "revoke_token", "token", token_id)
     typer.echo(f"revoked {token_id}")

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 
 from casehooks.console.app import build_console
+from casehooks.console.policy import AccessPolicy
 from casehooks.receiver.app import build_app
 from casehooks.receiver.documents import document_policy
 from casehooks.receiver.handlers import Receiver
@@ -91,7 +92,7 @@ def build_service(settings: Settings, receiver: Receiver | None = None, *, run_w
                 worker.close()
             store.close()
 
-    console = build_console(store, authenticator) if settings.console else None
+    console = build_console(store, authenticator, AccessPolicy.from_settings(settings)) if settings.console else None
     app = build_app(intake, store, metrics, settings.max_body_bytes, lifespan=lifespan(), console=console)
     return Service(settings, store, metrics, intake, worker, app)
 
