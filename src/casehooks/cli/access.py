@@ -12,9 +12,10 @@ from sqlalchemy.exc import IntegrityError
 from casehooks.cli.audit import cli_entry
 from casehooks.cli.common import opened_store
 from casehooks.cli.output import emit
-from casehooks.console.access import Role, Scope
+from casehooks.console.access import Role, Scope, refused_scopes
 from casehooks.console.auth import hash_password, new_token
-from casehooks.store import Store, accounts
+from casehooks.settings import Settings
+from casehooks.store import Store, accounts, throttle
 from casehooks.store.engine import writer
 
 users_app = typer.Typer(help="People who sign in to the console, with their roles.", no_args_is_help=True)
@@ -75,20 +76,42 @@ def remove_command(username: str) -> None:
     typer.echo(f"removed {username}")
 
 
+@users_app.command("unlock")
+def unlock_command(username: str) -> None:
+    """Lift a sign-in lock after too many wrong passwords (the client addresses' counts stay)."""
+    with opened_store() as store, writer(store.engine).begin() as connection:
+        if accounts.find_user(connection, username) is None:
+            typer.echo(f"no user {username}", err=True)
+            raise typer.Exit(1)
+        lifted = throttle.clear(connection, throttle.account_subject(username))
+        _audit(store, connection, "unlock_user", "user", username)
+    typer.echo(f"unlocked {username}" if lifted else f"{username} was not locked")
+
+
 @tokens_app.command("create")
 def create_command(
     user: Annotated[str, typer.Option(help="The user the token acts for.")],
     scope: Annotated[list[Scope], typer.Option(help="What the token may do (repeat); within the user's role.")],
     name: Annotated[str, typer.Option(help="A label to recognise the token by.")] = "api",
-    expires_days: Annotated[int | None, typer.Option(min=1, help="Days until it expires (never by default).")] = None,
+    expires_days: Annotated[
+        int | None,
+        typer.Option(min=1, help="Days until it expires [default: CASEHOOKS_CONSOLE_TOKEN_DAYS, 90]."),
+    ] = None,
 ) -> None:
     """Create an API token and print it, once: only its hash is kept."""
     token = new_token()
-    with opened_store() as store, writer(store.engine).begin() as connection:
+    settings = Settings()
+    with opened_store(settings) as store, writer(store.engine).begin() as connection:
         account = accounts.find_user(connection, user)
         if account is None:
             typer.echo(f"no user {user}", err=True)
             raise typer.Exit(1)
+        refused = refused_scopes(Role(account.role), scope)
+        if refused:
+            names = ", ".join(item.value for item in refused)
+            typer.echo(f"a {account.role} cannot use the scope(s) {names}: the token was not created", err=True)
+            raise typer.Exit(2)
+        days = expires_days or settings.console_token_days
         now = store.clock()
         accounts.add_token(
             connection,
@@ -98,10 +121,10 @@ def create_command(
             secret_sha256=token.secret_sha256,
             scopes=sorted({item.value for item in scope}),
             now=now,
-            expires_at=now + timedelta(days=expires_days) if expires_days else None,
+            expires_at=now + timedelta(days=days),
         )
         _audit(store, connection, "create_token", "token", token.id)
-    typer.echo(f"created token {token.id} for {user}; it is shown once:", err=True)
+    typer.echo(f"created token {token.id} for {user}, expiring in {days} days; it is shown once:", err=True)
     typer.echo(token.text)
 
 
