@@ -6,6 +6,7 @@ something carries the session's CSRF token, and the sign-in form a nonce of its 
 
 from __future__ import annotations
 
+import ipaddress
 import mimetypes
 import re
 from pathlib import Path
@@ -29,7 +30,6 @@ from casehooks.store.reads import EventFilter
 HERE = Path(__file__).parent
 LOGIN_COOKIE = "casehooks_login"
 PREVIEWABLE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
-_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 templates = Jinja2Templates(directory=HERE / "templates")
 
@@ -47,6 +47,13 @@ def _secure(request: Request) -> bool:
 
 def client_of(request: Request) -> str:
     return request.client.host if request.client else ""
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
 
 
 def _session_id(request: Request) -> str:
@@ -110,7 +117,7 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
         if not nonce or not same(nonce, str(form.get("nonce", ""))):
             return RedirectResponse("/console/login?error=expired", status_code=303)
         client = client_of(request)
-        if not _secure(request) and client not in _LOOPBACK:
+        if not _secure(request) and not _loopback(client):
             return RedirectResponse("/console/login?error=https", status_code=303)
         signed = await run_in_threadpool(
             identities.sign_in, str(form.get("username", ""))[:80], str(form.get("password", ""))[:1000], client
