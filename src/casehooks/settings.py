@@ -40,7 +40,6 @@ class Settings(BaseSettings):
     console_address_failures: int = Field(default=50, ge=1)
     console_lockout_minutes: int = Field(default=15, gt=0)
     console_token_days: int = Field(default=90, gt=0)
-    console_api_docs: bool = False
 
     # The sandbox platform (``casehooks sandbox serve``): the sender side of the wire.
     sandbox_database_url: str | None = None

@@ -160,7 +160,7 @@ def test_every_console_and_api_answer_carries_the_security_headers(running: Runn
         assert "unsafe-inline" not in policy and "http" not in policy
 
 
-def test_the_interactive_api_docs_are_off_by_default(running: Running) -> None:
+def test_no_interactive_api_page_loads_scripts_from_outside(running: Running) -> None:
     with running.api(Role.ADMIN) as client:
         assert client.get("/api/docs").status_code == 404
         assert client.get("/api/openapi.json").status_code == 200

@@ -34,8 +34,9 @@ def build_console(store: Store, authenticator: Authenticator, policy: AccessPoli
         description="Read stored events, cases, files, the queue and the quarantine; replay and reprocess. "
         "Every read of PHI is audited.",
         openapi_url="/api/openapi.json",
-        # Off by default: the interactive page would load its scripts from outside the origin that serves PHI.
-        docs_url="/api/docs" if policy.api_docs else None,
+        # No interactive page: Swagger UI would load scripts from a CDN into the origin that serves PHI. The
+        # schema is served; open it in any OpenAPI viewer outside this origin.
+        docs_url=None,
         redoc_url=None,
     )
     app.add_middleware(SecurityHeaders)

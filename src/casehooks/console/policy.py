@@ -17,7 +17,6 @@ class AccessPolicy:
     account_failures: int = 10  # wrong passwords in a row that lock an account
     address_failures: int = 50  # wrong passwords from one client address within ``lockout``
     lockout: timedelta = timedelta(minutes=15)
-    api_docs: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AccessPolicy:
@@ -27,5 +26,4 @@ class AccessPolicy:
             account_failures=settings.console_lockout_failures,
             address_failures=settings.console_address_failures,
             lockout=timedelta(minutes=settings.console_lockout_minutes),
-            api_docs=settings.console_api_docs,
         )
