@@ -179,6 +179,7 @@ def test_admin_overview_live_events_and_audit_log(browser: Browser, running: Run
     page.get_by_role("link", name="Audit", exact=True).click()
     audit = page.get_by_test_id("audit").inner_text()
     assert "download_attachment" in audit
+    assert "127.0.0.1" in audit  # the client address of each read
     assert "chest pain" not in audit
     page.screenshot(path=shots / "audit.png", full_page=True)
 

@@ -64,6 +64,8 @@ def test_wrong_passwords_through_two_processes_lock_the_account_until_an_admin_u
     actions = [row["action"] for row in rows]
     assert actions.count("sign_in_failed") == 10 and actions.count("sign_in_locked") == 192
     assert {row["client"] for row in rows if row["action"].startswith("sign_in")} == {"127.0.0.1"}
+    # Both processes appended to one chain.
+    assert "intact" in run_cli(first.server.env, "audit", "verify").stdout
 
 
 def test_many_names_tried_from_one_address_lock_that_address_only(two: tuple[Running, Server]) -> None:
