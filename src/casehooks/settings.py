@@ -42,6 +42,13 @@ class Settings(BaseSettings):
     quarantine_max_rows: int = Field(default=100_000, ge=1)
     quarantine_header_bytes: int = Field(default=16 * 1024, ge=0)
     document_allow_http: bool = False  # fetch document links over plain http (a test platform on loopback)
+    # Console sign-in, sessions and tokens (docs/security.md).
+    console_session_minutes: int = Field(default=480, gt=0)
+    console_idle_minutes: int = Field(default=30, gt=0)
+    console_lockout_failures: int = Field(default=10, ge=1)
+    console_address_failures: int = Field(default=50, ge=1)
+    console_lockout_minutes: int = Field(default=15, gt=0)
+    console_token_days: int = Field(default=90, gt=0)
 
     # The sandbox platform (``casehooks sandbox serve``): the sender side of the wire.
     sandbox_database_url: str | None = None

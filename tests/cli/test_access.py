@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -39,3 +40,28 @@ def test_token_is_shown_once_stored_hashed_and_revocable(tmp_path: Path) -> None
     run_cli(env, "tokens", "revoke", token_id)
     [token] = json.loads(run_cli(env, "tokens", "list", "--json").stdout)
     assert token["revoked_at"] is not None
+
+
+def test_a_token_expires_by_default(tmp_path: Path) -> None:
+    env = casehooks_env(tmp_path / "data", user_password="a long password", console_token_days="7")
+    run_cli(env, "users", "add", "ops", "--role", "operator")
+    run_cli(env, "tokens", "create", "--user", "ops", "--scope", "read")
+    run_cli(env, "tokens", "create", "--user", "ops", "--scope", "read", "--expires-days", "1")
+    first, second = json.loads(run_cli(env, "tokens", "list", "--json").stdout)
+    for token, days in ((first, 7), (second, 1)):
+        lifetime = datetime.fromisoformat(token["expires_at"]) - datetime.fromisoformat(token["created_at"])
+        assert lifetime == timedelta(days=days)
+
+
+def test_a_scope_the_role_cannot_use_is_refused_when_the_token_is_created(tmp_path: Path) -> None:
+    env = casehooks_env(tmp_path / "data", user_password="a long password")
+    run_cli(env, "users", "add", "watcher", "--role", "viewer")
+    refused = run_cli(env, "tokens", "create", "--user", "watcher", "--scope", "read", "--scope", "phi", check=False)
+    assert refused.returncode == 2
+    assert "phi" in refused.stderr and "chk_" not in refused.stdout
+    assert json.loads(run_cli(env, "tokens", "list", "--json").stdout) == []
+
+
+def test_unlock_names_an_unknown_user(tmp_path: Path) -> None:
+    env = casehooks_env(tmp_path / "data")
+    assert run_cli(env, "users", "unlock", "nobody", check=False).returncode == 1

@@ -126,3 +126,52 @@ def test_api_matches_its_openapi_schema_and_never_fails(running: Running, tmp_pa
         check=False,
     )
     assert result.returncode == 0, result.stdout[-4000:]
+
+
+SECURITY = {
+    "cache-control": "no-store",
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+}
+
+
+def test_every_console_and_api_answer_carries_the_security_headers(running: Running) -> None:
+    with running.api(Role.CLINICIAN) as client:
+        answers = [
+            client.get("/api/me"),
+            client.get(f"/api/cases/{CASE}"),
+            client.get("/api/events/no-such-event"),
+            client.get("/api/audit"),  # refused: not an admin
+            client.get("/api/openapi.json"),
+            client.get("/console/login"),
+            client.get("/console/cases"),  # a redirect to the sign-in
+            client.get("/console/static/console.js"),
+            client.get("/"),
+        ]
+    with running.api(None) as stranger:
+        answers.append(stranger.get("/api/cases"))
+    assert sorted({answer.status_code for answer in answers}) == [200, 303, 307, 401, 403, 404]
+    for answer in answers:
+        for name, value in SECURITY.items():
+            assert answer.headers.get(name) == value, (answer.request.url, name)
+        policy = answer.headers["content-security-policy"]
+        assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert "unsafe-inline" not in policy and "http" not in policy
+
+
+def test_no_interactive_api_page_loads_scripts_from_outside(running: Running) -> None:
+    with running.api(Role.ADMIN) as client:
+        assert client.get("/api/docs").status_code == 404
+        assert client.get("/api/openapi.json").status_code == 200
+
+
+def test_an_audited_read_names_the_client_address_and_the_token(running: Running) -> None:
+    with running.api(Role.CLINICIAN) as client:
+        client.get(f"/api/attachments/{running.attachment_id}").raise_for_status()
+    with running.api(Role.ADMIN) as client:
+        log = client.get("/api/audit", params={"username": "clinician"}).json()
+    [entry] = [entry for entry in log if entry["action"] == "read_attachment"][:1]
+    token_id = running.tokens[Role.CLINICIAN].split("_")[1]
+    assert entry["client"] == "127.0.0.1"
+    assert entry["via"] == f"token:{token_id}" and entry["session"] == token_id

@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.console.running import PASSWORD, PDF, Running, start_console
+from tests.processes import wait_for
 from tests.receiver.events import attachment_event, comment_event
 
 pytestmark = pytest.mark.acceptance
@@ -178,6 +179,7 @@ def test_admin_overview_live_events_and_audit_log(browser: Browser, running: Run
     page.get_by_role("link", name="Audit", exact=True).click()
     audit = page.get_by_test_id("audit").inner_text()
     assert "download_attachment" in audit
+    assert "127.0.0.1" in audit  # the client address of each read
     assert "chest pain" not in audit
     page.screenshot(path=shots / "audit.png", full_page=True)
 
@@ -189,3 +191,33 @@ def test_case_page_fits_a_phone(browser: Browser, running: Running, shots: Path)
     assert width <= 390
     page.screenshot(path=shots / "case-phone.png", full_page=True)
     assert httpx.get(f"{running.server.url}/healthz").status_code == 200
+
+
+def test_every_page_loads_without_a_content_security_policy_violation(browser: Browser, running: Running) -> None:
+    page = signed_in(browser, running, "admin")
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e => console.error("
+        "'Content Security Policy violation: ' + e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    for path in (
+        "/console/",
+        "/console/events",
+        f"/console/cases/{CASE}",
+        "/console/quarantine",
+        "/console/failed",
+        "/console/audit",
+    ):
+        page.goto(f"{running.server.url}{path}")
+        page.wait_for_load_state("networkidle")
+        if path.endswith(CASE):
+            assert page.locator("img.preview").count() == 1  # the page did load its previews
+    assert violations == []
+    # The listener does hear a violation: an injected inline script is refused and reported.
+    page.evaluate("() => { const s = document.createElement('script'); s.textContent = '1'; document.body.append(s); }")
+    page.wait_for_function("() => true")
+    wait_for(lambda: len(violations) > 0, timeout=120)

@@ -10,6 +10,7 @@ from casehooks.store.engine import writer
 from tests.store.conftest import Clock
 
 pytestmark = pytest.mark.integration
+IDLE = timedelta(minutes=30)
 
 
 def test_sessions_end_when_they_expire(store: Store, clock: Clock) -> None:
@@ -17,9 +18,24 @@ def test_sessions_end_when_they_expire(store: Store, clock: Clock) -> None:
         user_id = accounts.add_user(connection, "ada", "viewer", "hash", clock())
         accounts.add_session(connection, "s" * 64, user_id, clock(), clock() + timedelta(hours=1))
     with store.engine.connect() as connection:
-        found = accounts.session_account(connection, "s" * 64, clock())
-        assert found is not None and found.username == "ada"
-        assert accounts.session_account(connection, "s" * 64, clock() + timedelta(hours=2)) is None
+        found = accounts.session_account(connection, "s" * 64, clock(), IDLE)
+        assert found is not None and found.account.username == "ada"
+        assert accounts.session_account(connection, "s" * 64, clock() + timedelta(hours=2), timedelta(days=1)) is None
+
+
+def test_an_idle_session_ends_and_a_touched_one_lives_on(store: Store, clock: Clock) -> None:
+    with writer(store.engine).begin() as connection:
+        user_id = accounts.add_user(connection, "idle", "viewer", "hash", clock())
+        accounts.add_session(connection, "i" * 64, user_id, clock(), clock() + timedelta(hours=8))
+        accounts.add_session(connection, "t" * 64, user_id, clock(), clock() + timedelta(hours=8))
+    clock.advance(20 * 60)
+    with writer(store.engine).begin() as connection:
+        accounts.touch_session(connection, "t" * 64, clock())
+    clock.advance(20 * 60)
+    with store.engine.connect() as connection:
+        assert accounts.session_account(connection, "i" * 64, clock(), IDLE) is None
+        touched = accounts.session_account(connection, "t" * 64, clock(), IDLE)
+        assert touched is not None and touched.last_seen_at == clock() - timedelta(minutes=20)
 
 
 def test_revoked_and_expired_tokens_are_not_live(store: Store, clock: Clock) -> None:
@@ -49,6 +65,6 @@ def test_removing_a_user_removes_their_tokens_and_sessions(store: Store, clock: 
         user_id = accounts.add_user(connection, "gone", "admin", "hash", clock())
         accounts.add_session(connection, "x" * 64, user_id, clock(), clock() + timedelta(hours=1))
         accounts.remove_user(connection, "gone")
-        assert accounts.session_account(connection, "x" * 64, clock()) is None
+        assert accounts.session_account(connection, "x" * 64, clock(), IDLE) is None
         with pytest.raises(NotFound):
             accounts.remove_user(connection, "gone")

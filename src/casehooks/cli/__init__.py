@@ -7,6 +7,7 @@ import typer
 from casehooks.cli import sandbox, schema, serve, trigger
 from casehooks.cli.access import tokens_app, users_app
 from casehooks.cli.admin import db_app, keys_app
+from casehooks.cli.audit import audit_app
 from casehooks.cli.cases import attachments_app, cases_app
 from casehooks.cli.events import events_app
 from casehooks.cli.quarantine import quarantine_app
@@ -31,6 +32,7 @@ app.add_typer(db_app, name="db")
 app.add_typer(keys_app, name="keys")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from casehooks.cli.audit import AsFlag, audit_read
 from casehooks.cli.common import opened_store
 from casehooks.cli.output import emit, print_json
 from casehooks.errors import NotFound
@@ -42,6 +43,7 @@ def show_command(
         bool, typer.Option("--restricted/--no-restricted", help="Include restricted (internal-only) items.")
     ] = False,
     as_json: JsonFlag = False,
+    as_user: AsFlag = None,
 ) -> None:
     """A case with its timeline of activities, comments and attachments."""
     with opened_store() as store, store.engine.connect() as connection:
@@ -50,6 +52,8 @@ def show_command(
         except NotFound as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(1) from None
+        if reveal:
+            audit_read(store, as_user, "read_case", "case", shown["id"])
     if as_json:
         print_json(shown)
         return
@@ -69,6 +73,7 @@ def get_command(
     attachment_id: str,
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the decrypted file.")],
     restricted: Annotated[bool, typer.Option("--restricted", help="Allow a restricted (internal-only) file.")] = False,
+    as_user: AsFlag = None,
 ) -> None:
     """Write an attachment's file, decrypted, to a path (created with owner-only permissions)."""
     with opened_store() as store:
@@ -84,6 +89,7 @@ def get_command(
         if meta["content_status"] != "stored" or not meta["blob_sha256"]:
             typer.echo(f"attachment {attachment_id} has no stored file ({meta['content_status']})", err=True)
             raise typer.Exit(1)
+        audit_read(store, as_user, "download_attachment", "attachment", attachment_id)
         written = 0
         output.touch(mode=0o600, exist_ok=True)
         with output.open("wb") as file:

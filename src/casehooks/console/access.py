@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from casehooks.store.audit import AuditEntry
 
 
 class Role(StrEnum):
@@ -50,16 +53,36 @@ class Reader:
     role: Role
     scopes: frozenset[Scope]
     via: str  # "session" or "token:<id>"
+    client: str | None = None  # the client address the request came from
+    session: str | None = None  # a short digest naming the session, for the audit log
 
     @classmethod
-    def of(cls, username: str, role: str, via: str, token_scopes: Iterable[str] | None = None) -> Reader:
+    def of(
+        cls,
+        username: str,
+        role: str,
+        via: str,
+        token_scopes: Iterable[str] | None = None,
+        *,
+        client: str | None = None,
+        session: str | None = None,
+    ) -> Reader:
         granted = ROLE_SCOPES[Role(role)]
         if token_scopes is not None:
             granted = granted & {Scope(scope) for scope in token_scopes if scope in Scope.__members__.values()}
-        return cls(username, Role(role), frozenset(granted), via)
+        return cls(username, Role(role), frozenset(granted), via, client, session)
 
     def may(self, scope: Scope) -> bool:
         return scope in self.scopes
+
+    def entry(self, action: str, object_type: str, object_id: str | None, at: datetime) -> AuditEntry:
+        """The audit log's record of this reader doing ``action`` to an object."""
+        return AuditEntry(at, self.username, self.via, action, object_type, object_id, self.client, self.session)
+
+
+def refused_scopes(role: Role, scopes: Iterable[Scope]) -> list[Scope]:
+    """The scopes a token of a user with ``role`` asks for but could never use: refused when it is created."""
+    return sorted(set(scopes) - ROLE_SCOPES[role])
 
 
 def _restricted_stub(item: dict[str, Any]) -> dict[str, Any]:

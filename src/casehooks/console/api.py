@@ -34,12 +34,13 @@ def api_router(console: Console, identities: Identities) -> APIRouter:
     def reader(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Reader:
+        client = request.client.host if request.client else None
         if credentials is not None:
-            return identities.from_token(credentials.credentials)
+            return identities.from_token(credentials.credentials, client)
         session_id = request.cookies.get(SESSION_COOKIE)
         if not session_id:
             raise NotSignedIn("sign in, or send a bearer token")
-        found = identities.from_session(session_id)
+        found = identities.from_session(session_id, client)
         # A browser's own calls that change things must prove they come from our pages.
         if request.method != "GET" and not identities.csrf_ok(session_id, request.headers.get(CSRF_HEADER)):
             raise NotSignedIn("missing or wrong CSRF token")

@@ -7,8 +7,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from casehooks.console.api import api_router
+from casehooks.console.headers import SecurityHeaders
 from casehooks.console.identity import Identities
 from casehooks.console.pages import HERE, error_page, pages_router
+from casehooks.console.policy import AccessPolicy
 from casehooks.console.reading import Console
 from casehooks.errors import AccessDenied, NotFound, NotSignedIn
 from casehooks.signing import Authenticator
@@ -21,19 +23,23 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api")
 
 
-def build_console(store: Store, authenticator: Authenticator) -> FastAPI:
+def build_console(store: Store, authenticator: Authenticator, policy: AccessPolicy | None = None) -> FastAPI:
     """The console over ``store``; mounted by the receiver beside (never in front of) the webhook route."""
+    policy = policy or AccessPolicy()
     console = Console(store, authenticator)
-    identities = Identities(store)
+    identities = Identities(store, policy)
     app = FastAPI(
         title="casehooks console API",
         version="1",
         description="Read stored events, cases, files, the queue and the quarantine; replay and reprocess. "
         "Every read of PHI is audited.",
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        # No interactive page: Swagger UI would load scripts from a CDN into the origin that serves PHI. The
+        # schema is served; open it in any OpenAPI viewer outside this origin.
+        docs_url=None,
         redoc_url=None,
     )
+    app.add_middleware(SecurityHeaders)
     app.include_router(api_router(console, identities))
     app.include_router(pages_router(console, identities))
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="static")

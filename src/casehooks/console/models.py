@@ -170,6 +170,8 @@ class AuditEntry(BaseModel):
     action: str
     object_type: str
     object_id: str | None
+    client: str | None = None
+    session: str | None = None
 
 
 class Me(BaseModel):

@@ -6,6 +6,7 @@ something carries the session's CSRF token, and the sign-in form a nonce of its 
 
 from __future__ import annotations
 
+import ipaddress
 import mimetypes
 import re
 from pathlib import Path
@@ -21,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from casehooks.console.access import Reader, Scope
 from casehooks.console.auth import csrf_token, new_nonce, same
 from casehooks.console.charts import bar_chart, horizontal_bars
-from casehooks.console.identity import SESSION_COOKIE, SESSION_TTL, Identities
+from casehooks.console.identity import SESSION_COOKIE, Identities, Outcome
 from casehooks.console.reading import Console
 from casehooks.errors import AccessDenied, NotSignedIn
 from casehooks.store.reads import EventFilter
@@ -29,14 +30,6 @@ from casehooks.store.reads import EventFilter
 HERE = Path(__file__).parent
 LOGIN_COOKIE = "casehooks_login"
 PREVIEWABLE = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
-SECURITY_HEADERS = {
-    "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "frame-ancestors 'self'; form-action 'self'; base-uri 'none'",
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",
-    "cache-control": "no-store",
-}
-_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 templates = Jinja2Templates(directory=HERE / "templates")
 
@@ -50,6 +43,17 @@ templates.env.filters["when"] = _when
 
 def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
+def _loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return address == "localhost"
 
 
 def _session_id(request: Request) -> str:
@@ -68,9 +72,7 @@ def render(request: Request, name: str, reader: Reader | None, status_code: int 
         path=request.url.path,
         notice=request.query_params.get("notice", "")[:200],
     )
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
-    response.headers.update(SECURITY_HEADERS)
-    return response
+    return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
 def _file_type(meta: dict[str, Any]) -> str:
@@ -86,7 +88,7 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
     router = APIRouter(prefix="/console", include_in_schema=False)
 
     def reader_of(request: Request) -> Reader:
-        return identities.from_session(_session_id(request))
+        return identities.from_session(_session_id(request), client_of(request))
 
     async def checked_form(request: Request) -> tuple[Reader, Any]:
         """The signed-in reader and the posted form, once its CSRF token matches the session."""
@@ -94,7 +96,7 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
         form = await request.form()
         if not identities.csrf_ok(session_id, str(form.get("csrf", ""))):
             raise AccessDenied("csrf")
-        return await run_in_threadpool(identities.from_session, session_id), form
+        return await run_in_threadpool(identities.from_session, session_id, client_of(request)), form
 
     def back(url: str, notice: str) -> RedirectResponse:
         return RedirectResponse(f"{url}?notice={quote(notice)}", status_code=303)
@@ -114,21 +116,21 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
         nonce = request.cookies.get(LOGIN_COOKIE, "")
         if not nonce or not same(nonce, str(form.get("nonce", ""))):
             return RedirectResponse("/console/login?error=expired", status_code=303)
-        client = request.client.host if request.client else ""
-        if not _secure(request) and client not in _LOOPBACK:
+        client = client_of(request)
+        if not _secure(request) and not _loopback(client):
             return RedirectResponse("/console/login?error=https", status_code=303)
         signed = await run_in_threadpool(
-            identities.sign_in, str(form.get("username", ""))[:80], str(form.get("password", ""))[:1000]
+            identities.sign_in, str(form.get("username", ""))[:80], str(form.get("password", ""))[:1000], client
         )
-        if signed is None:
-            return RedirectResponse("/console/login?error=wrong", status_code=303)
-        session_id, _ = signed
+        if signed.outcome is not Outcome.SIGNED_IN:
+            return RedirectResponse(f"/console/login?error={signed.outcome.value}", status_code=303)
+        session_id = signed.session_id
         response = RedirectResponse("/console/", status_code=303)
         response.delete_cookie(LOGIN_COOKIE, path="/console")
         response.set_cookie(
             SESSION_COOKIE,
             session_id,
-            max_age=int(SESSION_TTL.total_seconds()),
+            max_age=int(identities.policy.session_ttl.total_seconds()),
             httponly=True,
             samesite="strict",
             secure=_secure(request),
@@ -219,6 +221,7 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
                 # inline PDF gets the strict policy without the sandbox.
                 "content-security-policy": "default-src 'none'; frame-ancestors 'self'"
                 + ("" if inline and file_type == "application/pdf" else "; sandbox"),
+                "x-frame-options": "SAMEORIGIN",
                 "x-content-type-options": "nosniff",
                 "cache-control": "no-store",
             },

@@ -41,15 +41,8 @@ class Console:
 
     def audit(self, reader: Reader, action: str, object_type: str, object_id: str | None) -> None:
         with writer(self.store.engine).begin() as connection:
-            accounts.audit(
-                connection,
-                username=reader.username,
-                via=reader.via,
-                action=action,
-                object_type=object_type,
-                object_id=object_id,
-                now=self.store.clock(),
-            )
+            entry = reader.entry(action, object_type, object_id, self.store.clock())
+            accounts.audit(connection, self.store.vault.keyring, entry)
 
     def overview(self, reader: Reader) -> dict[str, Any]:
         require(reader, Scope.READ)

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 
 from casehooks.console.app import build_console
+from casehooks.console.policy import AccessPolicy
 from casehooks.receiver.app import build_app
 from casehooks.receiver.bodies import BodyLimits, UnverifiedBudget
 from casehooks.receiver.documents import document_policy
@@ -96,7 +97,7 @@ def build_service(settings: Settings, receiver: Receiver | None = None, *, run_w
                 worker.close()
             store.close()
 
-    console = build_console(store, authenticator) if settings.console else None
+    console = build_console(store, authenticator, AccessPolicy.from_settings(settings)) if settings.console else None
     app = build_app(
         intake,
         store,

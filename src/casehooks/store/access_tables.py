@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from casehooks.store.tables import Base, BigId, Id, Stamp
@@ -51,6 +51,7 @@ class SessionRow(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(Stamp)
     expires_at: Mapped[datetime] = mapped_column(Stamp, index=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(Stamp)  # for the idle timeout
 
 
 class AuditRow(Base):
@@ -65,3 +66,30 @@ class AuditRow(Base):
     action: Mapped[str] = mapped_column(String(40))
     object_type: Mapped[str] = mapped_column(String(40))
     object_id: Mapped[str | None] = mapped_column(Id)
+    client: Mapped[str | None] = mapped_column(String(100))  # the client address, or "cli@<host>"
+    session: Mapped[str | None] = mapped_column(String(16))  # a short digest naming the session or token
+    key_id: Mapped[str | None] = mapped_column(Id)  # the data key whose derived key made ``mac``
+    mac: Mapped[str | None] = mapped_column(String(64))  # HMAC(key, previous row's mac || this row)
+
+
+class AuditChainRow(Base):
+    """The head of the audit chain, one row: appends lock it so that writers in several processes never fork."""
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_id: Mapped[str] = mapped_column(Id)
+    last_id: Mapped[int] = mapped_column(BigInteger)
+    last_mac: Mapped[str] = mapped_column(String(64))
+
+
+class SignInThrottleRow(Base):
+    """Wrong passwords per account (``user:<name>``) or per client address (``addr:<ip>``), shared by every
+    process through the database; ``locked_until`` refuses sign-in before any password is hashed."""
+
+    __tablename__ = "sign_in_throttle"
+
+    subject: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    first_failed_at: Mapped[datetime] = mapped_column(Stamp)
+    locked_until: Mapped[datetime | None] = mapped_column(Stamp)

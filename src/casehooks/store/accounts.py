@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, func, insert, select, update
 
+from casehooks.crypto import Keyring
 from casehooks.errors import NotFound
 from casehooks.store.access_tables import ApiTokenRow, AuditRow, SessionRow, UserRow
+from casehooks.store.audit import AuditEntry, trail_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,38 +138,42 @@ def list_tokens(connection: Connection) -> list[dict[str, Any]]:
 def add_session(connection: Connection, id_sha256: str, user_id: int, now: datetime, expires_at: datetime) -> None:
     connection.execute(delete(SessionRow).where(SessionRow.expires_at <= now))
     connection.execute(
-        insert(SessionRow).values(id_sha256=id_sha256, user_id=user_id, created_at=now, expires_at=expires_at)
+        insert(SessionRow).values(
+            id_sha256=id_sha256, user_id=user_id, created_at=now, expires_at=expires_at, last_seen_at=now
+        )
     )
 
 
-def session_account(connection: Connection, id_sha256: str, now: datetime) -> Account | None:
+@dataclass(frozen=True, slots=True)
+class LiveSession:
+    account: Account
+    last_seen_at: datetime
+
+
+def session_account(connection: Connection, id_sha256: str, now: datetime, idle: timedelta) -> LiveSession | None:
+    """The session's account, unless the session has expired or has been idle for ``idle`` or longer."""
+    seen = func.coalesce(SessionRow.last_seen_at, SessionRow.created_at)
     row = connection.execute(
-        select(UserRow.__table__)
+        select(UserRow.id, UserRow.username, UserRow.role, UserRow.password_hash, seen.label("seen"))
         .join(SessionRow, SessionRow.user_id == UserRow.id)
         .where(SessionRow.id_sha256 == id_sha256, SessionRow.expires_at > now)
     ).first()
-    return None if row is None else Account(row.id, row.username, row.role, row.password_hash)
+    if row is None or row.seen + idle <= now:
+        return None
+    return LiveSession(Account(row.id, row.username, row.role, row.password_hash), row.seen)
+
+
+def touch_session(connection: Connection, id_sha256: str, now: datetime) -> None:
+    connection.execute(update(SessionRow).where(SessionRow.id_sha256 == id_sha256).values(last_seen_at=now))
 
 
 def end_session(connection: Connection, id_sha256: str) -> None:
     connection.execute(delete(SessionRow).where(SessionRow.id_sha256 == id_sha256))
 
 
-def audit(
-    connection: Connection,
-    *,
-    username: str,
-    via: str,
-    action: str,
-    object_type: str,
-    object_id: str | None,
-    now: datetime,
-) -> None:
-    connection.execute(
-        insert(AuditRow).values(
-            at=now, username=username, via=via, action=action, object_type=object_type, object_id=object_id
-        )
-    )
+def audit(connection: Connection, keyring: Keyring, entry: AuditEntry) -> None:
+    """Append ``entry`` to the chained audit log inside the caller's write transaction."""
+    trail_for(keyring).append(connection, entry)
 
 
 def list_audit(connection: Connection, *, username: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
