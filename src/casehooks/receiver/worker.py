@@ -69,7 +69,9 @@ class Worker:
         self._max_attempts = max_attempts
         self._lease = lease
         self._poll_interval = poll_interval
-        self._listening_poll_interval = max(poll_interval, listening_poll_interval)
+        # Expired leases send no notification: even a listening worker looks at least once a lease, so a dead
+        # worker's jobs run again within two leases (its last heartbeat's lease, then one look).
+        self._listening_poll_interval = max(poll_interval, min(listening_poll_interval, lease.total_seconds()))
         self._retry_base = retry_base
         self._gather = 0.05
         self._documents = documents
