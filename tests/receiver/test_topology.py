@@ -185,3 +185,24 @@ def _report(url: str) -> dict[str, object]:
     answer = httpx.get(f"{url}/readyz", timeout=30).json()
     handlers: dict[str, object] = answer.get("handlers", {})
     return handlers
+
+
+def test_retiring_a_handler_gone_from_the_code_releases_the_jobs_waiting_for_it(
+    tmp_path: Path, deployment: dict[str, str], hooks: Path, workers: Workers
+) -> None:
+    server = start_server(tmp_path, extra_env={**deployment, "HOOKS_OUT": str(hooks)}, webhook_secret=SECRET)
+    try:
+        env = {**server.env, "HOOKS_OUT": str(hooks)}
+        # A worker that once had `second` registered it; the code no longer has it.
+        run_cli(env, "worker", "--app", "myhooks:both", "--drain", cwd=tmp_path)
+        workers.start("--app", "myhooks:app")
+        ids = deliver(server.webhook, 10)
+        wait_for(lambda: sum(runs(hooks).values()) >= len(ids), timeout=180)
+        listed = json.loads(run_cli(env, "handlers", "--json", cwd=tmp_path).stdout)
+        assert listed["orphaned"] == ["myhooks.second"]
+        assert job_states(server.env) == Counter({"queued": len(ids)})  # waiting for `second`, visibly
+        run_cli(env, "handlers", "retire", "myhooks.second", cwd=tmp_path)
+        wait_for(lambda: job_states(server.env) == Counter({"succeeded": len(ids)}), timeout=180)
+        assert runs(hooks) == Counter({("first", event_id): 1 for event_id in ids})
+    finally:
+        server.stop()
