@@ -76,7 +76,7 @@ class Server:
     def webhook(self) -> str:
         return f"{self.url}/webhooks/carevalidate"
 
-    def start(self, timeout: float = 30.0) -> Server:
+    def start(self, timeout: float = 180.0) -> Server:
         self._log_file = self.log.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "casehooks", "serve", *self.args],

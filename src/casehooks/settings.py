@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     quarantine_body_cap_bytes: int = Field(default=1024 * 1024 * 1024, ge=0)
     handler_max_attempts: int = Field(default=8, ge=1)
     handler_retry_base_seconds: float = Field(default=2.0, gt=0)
+    # Handler jobs: a claim is a lease, renewed by the worker's heartbeat (a third of it) while handlers run;
+    # after a worker dies its jobs run again within two leases.
+    job_lease_seconds: float = Field(default=30.0, gt=0)
     document_hosts: str = ""
     document_url_ttl_seconds: int = Field(default=900, gt=0)
     host: str = "127.0.0.1"

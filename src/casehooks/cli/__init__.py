@@ -10,6 +10,7 @@ from casehooks.cli.admin import db_app, keys_app
 from casehooks.cli.audit import audit_app
 from casehooks.cli.cases import attachments_app, cases_app
 from casehooks.cli.events import events_app
+from casehooks.cli.handlers import handlers_app
 from casehooks.cli.quarantine import quarantine_app
 from casehooks.errors import CasehooksError
 
@@ -25,6 +26,7 @@ schema.register(app)
 trigger.register(app)
 sandbox.register(app)
 app.add_typer(events_app, name="events")
+app.add_typer(handlers_app, name="handlers")
 app.add_typer(cases_app, name="cases")
 app.add_typer(attachments_app, name="attachments")
 app.add_typer(quarantine_app, name="quarantine")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from datetime import timedelta
 from typing import Annotated
 
 import typer
@@ -73,6 +74,7 @@ def worker(
         max_attempts=settings.handler_max_attempts,
         retry_base=settings.handler_retry_base_seconds,
         documents=document_policy(settings),
+        lease=timedelta(seconds=settings.job_lease_seconds),
     )
 
     async def main() -> None:

@@ -60,7 +60,11 @@ def receiver_routes(
 
     async def readyz(_: Request) -> Response:
         ready = await anyio.to_thread.run_sync(store.writable)
-        return JSONResponse({"status": "ready" if ready else "unavailable"}, status_code=200 if ready else 503)
+        answer: dict[str, object] = {"status": "ready" if ready else "unavailable"}
+        if ready:
+            # Reported, not failed on: a handler set that differs between workers is the operator's to resolve.
+            answer["handlers"] = await anyio.to_thread.run_sync(store.handler_report)
+        return JSONResponse(answer, status_code=200 if ready else 503)
 
     async def metrics_endpoint(_: Request) -> Response:
         payload = await anyio.to_thread.run_sync(generate_latest, metrics.registry)

@@ -56,6 +56,14 @@ class Receiver:
     def handlers_for(self, event_type: str) -> list[Handler]:
         return [*self._handlers.get(event_type, []), *self._handlers.get(ANY_EVENT, [])]
 
+    def registrations(self) -> dict[str, list[str]]:
+        """Each handler's name and the event types it takes (``*`` for every type), as the registry keeps them."""
+        names: dict[str, set[str]] = {}
+        for event_type, handlers in self._handlers.items():
+            for handler in handlers:
+                names.setdefault(handler_name(handler), set()).add(event_type)
+        return {name: sorted(types) for name, types in names.items()}
+
     @property
     def handler_count(self) -> int:
         return sum(len(handlers) for handlers in self._handlers.values())

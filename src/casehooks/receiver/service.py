@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -76,6 +77,7 @@ def build_service(settings: Settings, receiver: Receiver | None = None, *, run_w
             max_attempts=settings.handler_max_attempts,
             retry_base=settings.handler_retry_base_seconds,
             documents=document_policy(settings),
+            lease=timedelta(seconds=settings.job_lease_seconds),
         )
         if run_worker
         else None

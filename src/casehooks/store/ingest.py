@@ -231,6 +231,9 @@ def commit_event(connection: Connection, prepared: Prepared, run_at: datetime) -
             "attempts": 0,
             "run_at": run_at,
             "created_at": prepared.received_at,
+            "event_type": prepared.event_type,
+            "pending": None,
+            "needs_documents": any(row["content_status"] == "pending" for row in prepared.rows.get("attachments", ())),
         },
     )
     return True

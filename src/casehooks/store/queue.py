@@ -2,21 +2,26 @@
 
 States: ``queued`` → ``running`` → ``succeeded``; a failed run goes back to ``failed`` with a later ``run_at``
 (exponential backoff with full jitter) and, after ``max_attempts``, to ``dead`` until replayed. A claim is a
-lease: a worker killed mid-job leaves a lease that expires, and the job runs again.
+lease, renewed by the holder's heartbeat: a worker killed mid-job leaves a lease that expires, and the job runs
+again.
+
+A job is dispatched against the handler registry (every handler some worker registered) into the list of
+handlers it still needs (``pending``). Workers claim only jobs that name one of their own handlers, run those,
+and hand the job back for the rest: a job succeeds only when no handler it needs is left.
 """
 
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 
 from casehooks.store.notify import notify_jobs
-from casehooks.store.tables import JobAttemptRow, JobRow
+from casehooks.store.tables import HandlerRow, JobAttemptRow, JobRow
 
 RUNNABLE = ("queued", "failed")
 
@@ -27,23 +32,59 @@ def backoff(attempt: int, rng: random.Random, *, base: float = 2.0, cap: float =
     return timedelta(seconds=rng.uniform(ceiling / 2, ceiling))
 
 
+NO_HANDLERS = "|"
+
+
+def pending_text(names: Iterable[str]) -> str:
+    """The ``pending`` column for these handler names (``|`` when none is left)."""
+    ordered = sorted(set(names))
+    return "|" + "".join(f"{name}|" for name in ordered) if ordered else NO_HANDLERS
+
+
+def pending_names(text: str | None) -> list[str]:
+    return [name for name in (text or "").split("|") if name]
+
+
 @dataclass(frozen=True, slots=True)
 class ClaimedJob:
     id: int
     event_id: str
     attempt: int
+    event_type: str = ""
+    # The handlers still to run; None until the job is dispatched against the registry.
+    pending: tuple[str, ...] | None = None
+    needs_documents: bool = False
 
 
-def claim(connection: Connection, worker_id: str, now: datetime, limit: int, lease: timedelta) -> list[ClaimedJob]:
-    """Take up to ``limit`` due jobs for ``worker_id``. On PostgreSQL, concurrent claimers skip each other's rows."""
+def claim(
+    connection: Connection,
+    worker_id: str,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    handlers: Sequence[str] | None = None,
+) -> list[ClaimedJob]:
+    """Take up to ``limit`` due jobs for ``worker_id``. On PostgreSQL, concurrent claimers skip each other's rows.
+
+    ``handlers`` are the names the worker has: it takes jobs naming one of them, jobs not yet dispatched (when
+    it has any handler at all) and jobs with a document to download. ``None`` takes every due job (tests and
+    tools that look at the queue itself).
+    """
     due = or_(
         and_(JobRow.status.in_(RUNNABLE), JobRow.run_at <= now),
         and_(JobRow.status == "running", JobRow.locked_until < now),
     )
+    condition: Any = due
+    if handlers is not None:
+        wanted: list[Any] = [JobRow.needs_documents.is_(True)]
+        if handlers:
+            wanted.append(JobRow.pending.is_(None))
+            wanted.extend(JobRow.pending.contains(f"|{name}|", autoescape=True) for name in handlers)
+        condition = and_(due, or_(*wanted))
     ids = (
         connection.execute(
             select(JobRow.id)
-            .where(due)
+            .where(condition)
             .order_by(JobRow.run_at, JobRow.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -57,9 +98,103 @@ def claim(connection: Connection, worker_id: str, now: datetime, limit: int, lea
         update(JobRow)
         .where(JobRow.id.in_(ids), due)
         .values(status="running", locked_by=worker_id, locked_until=now + lease, attempts=JobRow.attempts + 1)
-        .returning(JobRow.id, JobRow.event_id, JobRow.attempts)
+        .returning(
+            JobRow.id, JobRow.event_id, JobRow.attempts, JobRow.event_type, JobRow.pending, JobRow.needs_documents
+        )
     ).all()
-    return [ClaimedJob(row.id, row.event_id, row.attempts) for row in sorted(rows, key=lambda row: row.id)]
+    return [
+        ClaimedJob(
+            row.id,
+            row.event_id,
+            row.attempts,
+            row.event_type or "",
+            tuple(pending_names(row.pending)) if row.pending is not None else None,
+            bool(row.needs_documents),
+        )
+        for row in sorted(rows, key=lambda row: row.id)
+    ]
+
+
+def registry(connection: Connection) -> dict[str, list[str]]:
+    """Every registered handler and the event types it takes (``*`` for every type)."""
+    rows = connection.execute(select(HandlerRow.name, HandlerRow.event_types)).all()
+    return {str(row.name): list(row.event_types or []) for row in rows}
+
+
+def needed(registered: dict[str, list[str]], event_type: str) -> list[str]:
+    """The registered handlers an event of ``event_type`` needs."""
+    return sorted(name for name, types in registered.items() if event_type in types or "*" in types)
+
+
+def dispatch(
+    connection: Connection, claimed: Sequence[ClaimedJob], registered: dict[str, list[str]], worker_id: str
+) -> list[ClaimedJob]:
+    """Give undispatched jobs (``pending`` NULL) the handlers they need; returns every job with its handlers."""
+    result: list[ClaimedJob] = []
+    fresh: list[dict[str, Any]] = []
+    for job in claimed:
+        if job.pending is not None:
+            result.append(job)
+            continue
+        names = needed(registered, job.event_type)
+        fresh.append({"job_id": job.id, "pending": pending_text(names)})
+        result.append(ClaimedJob(job.id, job.event_id, job.attempt, job.event_type, tuple(names), job.needs_documents))
+    if fresh:
+        connection.execute(
+            update(JobRow)
+            .where(JobRow.id == bindparam("job_id"), JobRow.locked_by == worker_id)
+            .values(pending=bindparam("pending")),
+            fresh,
+        )
+    return result
+
+
+def hand_back(
+    connection: Connection,
+    job: ClaimedJob,
+    worker_id: str,
+    now: datetime,
+    pending: Sequence[str] | None,
+    *,
+    needs_documents: bool = False,
+) -> None:
+    """Return a job this worker has done its part of to the queue for the workers that have the rest (``None``:
+    still to be dispatched); the claim does not count as an attempt."""
+    connection.execute(
+        update(JobRow)
+        .where(JobRow.id == job.id, JobRow.locked_by == worker_id)
+        .values(
+            status="queued",
+            locked_by=None,
+            locked_until=None,
+            run_at=now,
+            attempts=JobRow.attempts - 1,
+            pending=None if pending is None else pending_text(pending),
+            needs_documents=needs_documents,
+        )
+    )
+
+
+def renew(connection: Connection, job_ids: Sequence[int], worker_id: str, until: datetime) -> int:
+    """Extend the leases this worker holds (its heartbeat); returns how many it still holds."""
+    if not job_ids:
+        return 0
+    result = connection.execute(
+        update(JobRow)
+        .where(JobRow.id.in_(job_ids), JobRow.locked_by == worker_id, JobRow.status == "running")
+        .values(locked_until=until)
+    )
+    return int(result.rowcount)
+
+
+def release(connection: Connection, job_ids: Sequence[int], worker_id: str, now: datetime) -> None:
+    """Give up leases at once (a worker shutting down): the jobs run again without waiting for expiry."""
+    if job_ids:
+        connection.execute(
+            update(JobRow)
+            .where(JobRow.id.in_(job_ids), JobRow.locked_by == worker_id, JobRow.status == "running")
+            .values(status="queued", locked_by=None, locked_until=None, run_at=now, attempts=JobRow.attempts - 1)
+        )
 
 
 def record_attempt(
@@ -70,9 +205,13 @@ def record_attempt(
     error: str | None,
     started_at: datetime,
     duration_ms: float,
+    detail: tuple[str, bytes] | None = None,
 ) -> None:
+    """Record one handler run; ``detail`` is the sealed message and traceback of a failure, with its data key."""
     connection.execute(
         insert(JobAttemptRow).values(
+            dek_id=detail[0] if detail else None,
+            detail_sealed=detail[1] if detail else None,
             job_id=job.id,
             attempt=job.attempt,
             handler=handler,
@@ -88,7 +227,15 @@ def succeed(connection: Connection, job: ClaimedJob, worker_id: str, now: dateti
     connection.execute(
         update(JobRow)
         .where(JobRow.id == job.id, JobRow.locked_by == worker_id)
-        .values(status="succeeded", locked_by=None, locked_until=None, finished_at=now, last_error=None)
+        .values(
+            status="succeeded",
+            locked_by=None,
+            locked_until=None,
+            finished_at=now,
+            last_error=None,
+            pending=NO_HANDLERS,
+            needs_documents=False,
+        )
     )
 
 
@@ -98,7 +245,15 @@ def succeed_many(connection: Connection, finished: Sequence[ClaimedJob], worker_
         connection.execute(
             update(JobRow)
             .where(JobRow.id.in_([job.id for job in finished]), JobRow.locked_by == worker_id)
-            .values(status="succeeded", locked_by=None, locked_until=None, finished_at=now, last_error=None)
+            .values(
+                status="succeeded",
+                locked_by=None,
+                locked_until=None,
+                finished_at=now,
+                last_error=None,
+                pending=NO_HANDLERS,
+                needs_documents=False,
+            )
         )
 
 
@@ -111,8 +266,10 @@ def fail(
     max_attempts: int,
     rng: random.Random,
     retry_base: float = 2.0,
+    pending: Sequence[str] | None = None,
 ) -> str:
-    """Record a failed run; returns the new state (``failed`` with a retry time, or ``dead``)."""
+    """Record a failed run; returns the new state (``failed`` with a retry time, or ``dead``). ``pending`` is
+    what the job still needs (the failed handlers and those of other workers)."""
     dead = job.attempt >= max_attempts
     values: dict[str, Any] = {
         "status": "dead" if dead else "failed",
@@ -120,6 +277,8 @@ def fail(
         "locked_until": None,
         "last_error": error,
     }
+    if pending is not None:
+        values["pending"] = pending_text(pending)
     if dead:
         values["finished_at"] = now
     else:
@@ -142,7 +301,16 @@ def requeue(
     result = connection.execute(
         update(JobRow)
         .where(or_(*conditions), JobRow.status != "running")
-        .values(status="queued", attempts=0, run_at=now, finished_at=None, locked_by=None, locked_until=None)
+        # Dispatched again against today's registry; handlers that already succeeded for it are not rerun.
+        .values(
+            status="queued",
+            attempts=0,
+            run_at=now,
+            finished_at=None,
+            locked_by=None,
+            locked_until=None,
+            pending=None,
+        )
     )
     if result.rowcount:
         notify_jobs(connection)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -23,7 +23,7 @@ from casehooks.events import (
     parse_event,
 )
 from casehooks.settings import Settings
-from casehooks.store import migrate
+from casehooks.store import migrate, registry
 from casehooks.store.engine import dispose, make_engine, writer
 from casehooks.store.files import FileStore, StoredFile
 from casehooks.store.ingest import FILE_MARKER, Prepared, commit_event, prepare
@@ -164,6 +164,11 @@ class Store:
         except SQLAlchemyError:
             return False
         return True
+
+    def handler_report(self, live_within: timedelta = timedelta(seconds=90)) -> dict[str, Any]:
+        """How the handler sets of live workers compare with the registry (for readiness, logs and the CLI)."""
+        with self.engine.connect() as connection:
+            return registry.report(connection, self.clock(), live_within).to_dict()
 
     def load_event(self, event_id: str) -> Event:
         """A stored event as handlers see it: its files readable from the blob store, its deviations as recorded."""

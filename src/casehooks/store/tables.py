@@ -221,6 +221,14 @@ class JobRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(Stamp)
     finished_at: Mapped[datetime | None] = mapped_column(Stamp)
+    # The event's type, so a worker can tell which registered handlers the job needs without a join.
+    event_type: Mapped[str | None] = mapped_column(String(80))
+    # The handlers still to run, as ``|name|name|`` (``|`` when none): NULL until the job is dispatched against
+    # the handler registry. A worker claims only jobs naming one of its own handlers, so no process ever finishes
+    # a job for a handler it does not have.
+    pending: Mapped[str | None] = mapped_column(Text)
+    # A document link still to download (``URL`` format): any worker does that, with or without handlers.
+    needs_documents: Mapped[bool] = mapped_column(Boolean, default=False)
 
     __table_args__ = (Index("ix_jobs_due", "status", "run_at"),)
 
@@ -238,6 +246,9 @@ class JobAttemptRow(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(Stamp)
     duration_ms: Mapped[float] = mapped_column()
+    # The exception's message and traceback may quote patient data: sealed like PHI, shown to PHI roles only.
+    detail_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    dek_id: Mapped[str | None] = mapped_column(ForeignKey("data_keys.id"))
 
 
 class QuarantineRow(Base):
@@ -276,3 +287,26 @@ class QuarantineTotalsRow(Base):
     row_count: Mapped[int] = mapped_column(BigInteger)
     body_bytes: Mapped[int] = mapped_column(BigInteger)
     overflow: Mapped[int] = mapped_column(BigInteger)
+
+
+class HandlerRow(Base):
+    """A handler some worker process registered: the registry a job is dispatched against."""
+
+    __tablename__ = "handlers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    event_types: Mapped[list[str]] = mapped_column(JSON)
+    registered_at: Mapped[datetime] = mapped_column(Stamp)
+    last_seen_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+class WorkerRow(Base):
+    """A running worker process and the handler set it has, kept fresh by its heartbeat."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    handlers: Mapped[list[str]] = mapped_column(JSON)
+    started_at: Mapped[datetime] = mapped_column(Stamp)
+    last_seen_at: Mapped[datetime] = mapped_column(Stamp, index=True)
