@@ -1,7 +1,7 @@
 """handler registry: jobs name the handlers they still need; workers and their handler sets are recorded
 
 Revision ID: 0010
-Revises: 0005
+Revises: 0006
 Create Date: 2026-11-23 08:20:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
