@@ -99,3 +99,22 @@ def main() -> None:
         # Our errors carry no payload data; say what went wrong without a traceback.
         typer.echo(f"casehooks: {exc}", err=True)
         raise SystemExit(1) from None
+    except ValueError as exc:
+        line = settings_error(exc)
+        if line is None:
+            raise
+        typer.echo(f"casehooks: {line}", err=True)
+        raise SystemExit(1) from None
+
+
+def settings_error(exc: ValueError) -> str | None:
+    """A settings validation error as one line naming the variables, without their values (maybe secrets)."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError) or exc.title != "Settings":
+        return None
+    problems = [
+        f"CASEHOOKS_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg'].lower()}"
+        for error in exc.errors(include_input=False, include_url=False)
+    ]
+    return "invalid setting " + "; ".join(problems)
