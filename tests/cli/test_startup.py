@@ -58,10 +58,11 @@ def test_help_loads_no_server_console_sender_or_http_client(tmp_path: Path) -> N
     assert heavy(names) == set()
 
 
-def test_events_list_loads_no_server_console_or_sender(tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", [["events", "list"], ["cases", "list"], ["quarantine", "list"]])
+def test_a_listing_loads_no_server_console_or_sender(tmp_path: Path, command: list[str]) -> None:
     env = casehooks_env(tmp_path / "data")
     run_cli(env, "db", "upgrade")
-    result, names = imported_modules(env, "events", "list", "--json")
+    result, names = imported_modules(env, *command, "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == []
     assert heavy(names) == set()
@@ -175,3 +176,5 @@ def test_status_and_type_are_checked_against_their_choices(tmp_path: Path) -> No
     assert run_cli(env, "events", "list", "--status", "bogus", check=False).returncode == 2
     assert run_cli(env, "events", "list", "--type", "NOT_AN_EVENT", check=False).returncode == 2
     assert run_cli(env, "events", "list", "--status", "dead", "--type", "ADD_CASE_COMMENT").returncode == 0
+    assert run_cli(env, "quarantine", "list", "--status", "everything", check=False).returncode == 2
+    assert run_cli(env, "cases", "list", "--status", "NOT_A_STATUS", check=False).returncode == 2
