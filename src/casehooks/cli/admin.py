@@ -57,6 +57,8 @@ def rotate_command() -> None:
     the old key is removed from the file.
     """
     settings = Settings()
+    with opened_store(settings):
+        pass  # an existing store with its key: rotation never creates either
     key_file = settings.data_dir / "master.key"
     engine = make_engine(settings.resolved_database_url)
     try:
