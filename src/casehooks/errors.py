@@ -11,6 +11,8 @@
     ├── NotSignedIn                    a console request without a valid session or token
     ├── AccessDenied(scope)            the reader's role or token does not allow this
     └── ConfigurationError             the settings do not make sense
+        ├── NoStore(where)             no store where the settings point (read commands never create one)
+        └── MissingKeyFile(path)       data is stored but its master key file is gone
 
 Messages never carry payload values: they name paths, ids and reasons, so that they are safe to log.
 """
@@ -90,3 +92,25 @@ class AccessDenied(CasehooksError):
 
 class ConfigurationError(CasehooksError):
     """The settings are inconsistent or incomplete."""
+
+
+class NoStore(ConfigurationError):
+    """No casehooks store exists at ``where``; only ``serve``, ``worker`` and ``db upgrade`` create one."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        super().__init__(
+            f"no casehooks store at {where} (CASEHOOKS_DATA_DIR / CASEHOOKS_DATABASE_URL); "
+            "run `casehooks serve` or `casehooks db upgrade` first"
+        )
+
+
+class MissingKeyFile(ConfigurationError):
+    """The store holds encrypted data but its master key file ``path`` is missing: never replaced by a new key."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        super().__init__(
+            f"the master key file {path} is missing but the store holds data encrypted under it; restore the file "
+            "from your backup (or set CASEHOOKS_MASTER_KEY). A new key would make the stored data unreadable"
+        )

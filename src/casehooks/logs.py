@@ -7,6 +7,7 @@ a PHI field of the wire format, so a mistake in a log call cannot leak a name, a
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from collections.abc import MutableMapping
 from typing import Any
@@ -52,10 +53,24 @@ def drop_phi(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -
     return event_dict
 
 
+def level_from_environment() -> str:
+    """``CASEHOOKS_LOG_LEVEL``, read without building the settings (which may be what is wrong)."""
+    return os.environ.get("CASEHOOKS_LOG_LEVEL", "info")
+
+
 def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
-    """Send structured logs to stderr: JSON when not on a terminal, readable lines on one."""
+    """Send structured logs and the standard library's logs to stderr, never stdout (results and ``--json``).
+
+    JSON when stderr is not a terminal, readable lines on one.
+    """
     as_json = (not sys.stderr.isatty()) if json is None else json
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
+    root = logging.getLogger()
+    if not any(getattr(handler, "_casehooks", False) for handler in root.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler._casehooks = True  # type: ignore[attr-defined]
+        root.addHandler(handler)
+    root.setLevel(max(numeric, logging.WARNING))
     renderer: Any = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[

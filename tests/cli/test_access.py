@@ -15,6 +15,7 @@ pytestmark = pytest.mark.acceptance
 
 def test_users_are_added_listed_and_removed_with_hashed_passwords(tmp_path: Path) -> None:
     env = casehooks_env(tmp_path / "data", user_password="a long password")
+    run_cli(env, "db", "upgrade")  # only serve, worker and db upgrade create a store
     run_cli(env, "users", "add", "ada", "--role", "clinician")
     listed = json.loads(run_cli(env, "users", "list", "--json").stdout)
     assert [(user["username"], user["role"]) for user in listed] == [("ada", "clinician")]
@@ -27,6 +28,7 @@ def test_users_are_added_listed_and_removed_with_hashed_passwords(tmp_path: Path
 
 def test_token_is_shown_once_stored_hashed_and_revocable(tmp_path: Path) -> None:
     env = casehooks_env(tmp_path / "data", user_password="a long password")
+    run_cli(env, "db", "upgrade")  # only serve, worker and db upgrade create a store
     run_cli(env, "users", "add", "ops", "--role", "operator")
     created = run_cli(env, "tokens", "create", "--user", "ops", "--scope", "read", "--scope", "actions")
     text = created.stdout.strip()

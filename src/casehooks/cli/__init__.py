@@ -1,40 +1,97 @@
-"""The ``casehooks`` command line."""
+"""The ``casehooks`` command line.
+
+Each command's module is imported only when that command runs, so ``casehooks --help`` and a listing do not
+load the web server, the console or the sandbox. The table below is the whole command tree's top level.
+"""
 
 from __future__ import annotations
 
-import typer
+import importlib
+import os
+from typing import Any
 
-from casehooks.cli import sandbox, schema, serve, trigger
-from casehooks.cli.access import tokens_app, users_app
-from casehooks.cli.admin import db_app, keys_app
-from casehooks.cli.audit import audit_app
-from casehooks.cli.cases import attachments_app, cases_app
-from casehooks.cli.events import events_app
-from casehooks.cli.handlers import handlers_app
-from casehooks.cli.quarantine import quarantine_app
+import typer
+import typer.core
+import typer.main
+from typer import _click as click
+
 from casehooks.errors import CasehooksError
 
+# name -> (module, attribute, one-line help). The attribute is a Typer app (a group) or a command function.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "serve": ("casehooks.cli.serve", "serve", "Run the receiver: the webhook endpoint with its handler worker."),
+    "worker": ("casehooks.cli.serve", "worker", "Run a handler worker alone."),
+    "schema": ("casehooks.cli.schema", "schema", "The wire schema of the case events."),
+    "inspect": ("casehooks.cli.schema", "inspect", "Check a payload against the wire schema."),
+    "trigger": ("casehooks.cli.trigger", "trigger", "Send signed fake events to a receiver."),
+    "sandbox": ("casehooks.cli.sandbox", "sandbox_app", "A small case platform that emits the case webhooks."),
+    "events": ("casehooks.cli.events", "events_app", "Stored events: list, show, replay their handlers."),
+    "cases": ("casehooks.cli.cases", "cases_app", "Cases as the latest snapshots tell them, with their timelines."),
+    "attachments": ("casehooks.cli.cases", "attachments_app", "Attachment files, decrypted on the way out."),
+    "quarantine": ("casehooks.cli.quarantine", "quarantine_app", "Refused requests, kept with their reasons."),
+    "db": ("casehooks.cli.admin", "db_app", "The database schema."),
+    "keys": ("casehooks.cli.admin", "keys_app", "Master keys: generate and rotate."),
+    "users": ("casehooks.cli.access", "users_app", "People who sign in to the console, with their roles."),
+    "tokens": ("casehooks.cli.access", "tokens_app", "API tokens with scopes, acting for a user."),
+    "audit": ("casehooks.cli.audit", "audit_app", "The audit log of PHI reads: list it, verify its chain."),
+    "handlers": ("casehooks.cli.handlers", "handlers_app", "Registered handlers and live workers; retire one."),
+}
+
+
+def load_command(name: str) -> click.Command:
+    """Import the module of one command and build its click command."""
+    module_name, attribute, _help = COMMANDS[name]
+    target = getattr(importlib.import_module(module_name), attribute)
+    if isinstance(target, typer.Typer):
+        return typer.main.get_group(target)
+    single = typer.Typer(pretty_exceptions_enable=False, add_completion=False)
+    single.command(name)(target)
+    single.callback()(lambda: None)  # a group of one, so the command keeps its name
+    group = typer.main.get_group(single)
+    command = group.get_command(click.Context(group), name)
+    assert command is not None
+    return command
+
+
+class _Unloaded(typer.core.TyperCommand):
+    """A command's name and one-line help, enough for the root's help."""
+
+
+class LazyGroup(typer.core.TyperGroup):
+    """The root group: lists every command from the table, imports one only when it runs."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        for name, (_module, _attribute, line) in COMMANDS.items():
+            self.commands[name] = _Unloaded(name=name, help=line, short_help=line)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name, command, rest = super().resolve_command(ctx, args)
+        if name is not None and isinstance(command, _Unloaded):
+            command = self.commands[name] = load_command(name)
+        return name, command, rest
+
+
 app = typer.Typer(
+    cls=LazyGroup,
     name="casehooks",
     help="Receive, verify, store and send the case platform's webhooks.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-serve.register(app)
-schema.register(app)
-trigger.register(app)
-sandbox.register(app)
-app.add_typer(events_app, name="events")
-app.add_typer(handlers_app, name="handlers")
-app.add_typer(cases_app, name="cases")
-app.add_typer(attachments_app, name="attachments")
-app.add_typer(quarantine_app, name="quarantine")
-app.add_typer(db_app, name="db")
-app.add_typer(keys_app, name="keys")
-app.add_typer(users_app, name="users")
-app.add_typer(tokens_app, name="tokens")
-app.add_typer(audit_app, name="audit")
+
+
+@app.callback()
+def _configure() -> None:
+    # Every file this process makes (database, WAL, blobs, exports) is PHI: owner-only from the start.
+    os.umask(0o077)
+    # Logs go to standard error, always: standard output is for results (and --json).
+    from casehooks.logs import configure_logging, level_from_environment
+
+    configure_logging(level_from_environment())
 
 
 def main() -> None:
@@ -44,3 +101,22 @@ def main() -> None:
         # Our errors carry no payload data; say what went wrong without a traceback.
         typer.echo(f"casehooks: {exc}", err=True)
         raise SystemExit(1) from None
+    except ValueError as exc:
+        line = settings_error(exc)
+        if line is None:
+            raise
+        typer.echo(f"casehooks: {line}", err=True)
+        raise SystemExit(1) from None
+
+
+def settings_error(exc: ValueError) -> str | None:
+    """A settings validation error as one line naming the variables, without their values (maybe secrets)."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError) or exc.title != "Settings":
+        return None
+    problems = [
+        f"CASEHOOKS_{'_'.join(str(part) for part in error['loc']).upper()}: {error['msg'].lower()}"
+        for error in exc.errors(include_input=False, include_url=False)
+    ]
+    return "invalid setting " + "; ".join(problems)

@@ -6,13 +6,15 @@ import os
 from pathlib import Path
 
 import typer
+from sqlalchemy.exc import OperationalError
 
-from casehooks.cli.common import progress_bar
+from casehooks.cli.common import opened_store, progress_bar
 from casehooks.crypto import Keyring
 from casehooks.settings import Settings
 from casehooks.store import keyring_from, migrate
 from casehooks.store.engine import dispose, make_engine
 from casehooks.store.keys import count_keys, rotate
+from casehooks.store.location import sqlite_file
 
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
 keys_app = typer.Typer(help="Master keys: generate and rotate.", no_args_is_help=True)
@@ -20,13 +22,22 @@ keys_app = typer.Typer(help="Master keys: generate and rotate.", no_args_is_help
 
 @db_app.command("upgrade")
 def upgrade_command() -> None:
-    """Apply pending migrations (``casehooks serve`` also does this at start)."""
+    """Create the store or apply pending migrations (``casehooks serve`` also does this at start)."""
     settings = Settings()
+    before = _revision_before(settings)
+    with opened_store(settings, create=True) as store:
+        typer.echo(f"database at revision {migrate.current_revision(store.engine)} (was {before or 'empty'})")
+
+
+def _revision_before(settings: Settings) -> str | None:
+    database_file = sqlite_file(settings.resolved_database_url)
+    if database_file is not None and not database_file.is_file():
+        return None
     engine = make_engine(settings.resolved_database_url)
     try:
-        before = migrate.current_revision(engine)
-        migrate.upgrade(engine)
-        typer.echo(f"database at revision {migrate.current_revision(engine)} (was {before or 'empty'})")
+        return migrate.current_revision(engine)
+    except OperationalError:
+        return None  # opening the store next says why, naming the setting
     finally:
         dispose(engine)
 
@@ -46,6 +57,8 @@ def rotate_command() -> None:
     the old key is removed from the file.
     """
     settings = Settings()
+    with opened_store(settings):
+        pass  # an existing store with its key: rotation never creates either
     key_file = settings.data_dir / "master.key"
     engine = make_engine(settings.resolved_database_url)
     try:

@@ -13,6 +13,7 @@ from casehooks.cli.audit import AsFlag, audit_read
 from casehooks.cli.common import opened_store
 from casehooks.cli.output import emit, print_json
 from casehooks.errors import NotFound
+from casehooks.events.enums import CaseStatus
 from casehooks.store.reads import attachment, case_timeline, list_cases
 
 cases_app = typer.Typer(help="Cases as the latest snapshots tell them, with their timelines.", no_args_is_help=True)
@@ -24,14 +25,16 @@ RevealFlag = Annotated[bool, typer.Option("--reveal/--no-reveal", help="Show PHI
 
 @cases_app.command("list")
 def list_command(
-    status: Annotated[str | None, typer.Option(help="Only cases in this status.")] = None,
+    status: Annotated[CaseStatus | None, typer.Option(help="Only cases in this status.")] = None,
     organization: Annotated[str | None, typer.Option(help="Only cases of this organization id.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     as_json: JsonFlag = False,
 ) -> None:
     """List cases, most recently updated first (no PHI)."""
     with opened_store() as store, store.engine.connect() as connection:
-        rows = list_cases(connection, status=status, organization_id=organization, limit=limit)
+        rows = list_cases(
+            connection, status=status.value if status else None, organization_id=organization, limit=limit
+        )
     emit(rows, ["id", "short_id", "status", "type", "organization_id", "updated_at"], as_json=as_json)
 
 

@@ -13,8 +13,9 @@ from casehooks.store import Store
 
 
 @contextlib.contextmanager
-def opened_store(settings: Settings | None = None) -> Iterator[Store]:
-    store = Store.open(settings or Settings())
+def opened_store(settings: Settings | None = None, *, create: bool = False, upgrade: bool = False) -> Iterator[Store]:
+    """The store the settings point at; by default an existing one (only serve, worker and db upgrade create)."""
+    store = Store.open(settings or Settings(), upgrade=upgrade or create, create=create)
     try:
         yield store
     finally:

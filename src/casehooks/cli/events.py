@@ -3,45 +3,68 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from casehooks.cli.common import opened_store, progress_bar
 from casehooks.cli.output import emit, print_json
 from casehooks.errors import NotFound
-from casehooks.store import queue as jobs
-from casehooks.store.engine import writer
-from casehooks.store.reads import EventFilter, event_detail, list_events
-from casehooks.store.tables import EventRow, JobRow
+from casehooks.events.enums import ActivityType
 
 events_app = typer.Typer(help="Stored events: list, show, replay their handlers.", no_args_is_help=True)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
+class JobState(StrEnum):
+    """The states of an event's handler job, as ``--status`` accepts them."""
+
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    dead = "dead"
+
+
 @events_app.command("list")
 def list_command(
-    event_type: Annotated[str | None, typer.Option("--type", help="Only this event type.")] = None,
+    event_type: Annotated[ActivityType | None, typer.Option("--type", help="Only this event type.")] = None,
     case: Annotated[str | None, typer.Option(help="Only events of this case id.")] = None,
-    status: Annotated[str | None, typer.Option(help="Only events whose job is in this state.")] = None,
+    status: Annotated[JobState | None, typer.Option(help="Only events whose job is in this state.")] = None,
     since: Annotated[datetime | None, typer.Option(help="Received at or after (ISO 8601).")] = None,
-    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="Events per page.")] = 50,
+    before: Annotated[int | None, typer.Option(min=1, help="Page cursor: events older than this seq.")] = None,
+    after: Annotated[int | None, typer.Option(min=0, help="Page cursor: events newer than this seq.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List stored events, newest first."""
+    """List stored events, newest first; the last line (or stderr with --json) gives the next page's cursor."""
+    from casehooks.store.reads import EventFilter, list_events
+
+    where = EventFilter(
+        event_type=event_type.value if event_type else None,
+        case_id=case,
+        job_status=status.value if status else None,
+        since=since,
+        limit=limit,
+        before_seq=before,
+        after_seq=after,
+    )
     with opened_store() as store, store.engine.connect() as connection:
-        rows = list_events(
-            connection, EventFilter(event_type=event_type, case_id=case, job_status=status, since=since, limit=limit)
-        )
+        rows = list_events(connection, where)
+    next_cursor = rows[-1]["seq"] if len(rows) == limit else None
     columns = ["seq", "id", "event_type", "case_id", "received_at", "job_status", "job_attempts", "deviation_count"]
     emit(rows, columns, as_json=as_json, title=f"{len(rows)} event(s)")
+    if next_cursor is not None:
+        typer.echo(f"more: casehooks events list --before {next_cursor}", err=as_json)
 
 
 @events_app.command("show")
 def show_command(event_id: str, as_json: JsonFlag = False) -> None:
     """One event: its metadata, deviations, job and handler attempts (no payload data)."""
+    from casehooks.store.reads import event_detail
+
     with opened_store() as store, store.engine.connect() as connection:
         try:
             detail = event_detail(connection, event_id)
@@ -67,10 +90,16 @@ def show_command(event_id: str, as_json: JsonFlag = False) -> None:
 def replay_command(
     event_ids: Annotated[list[str] | None, typer.Argument(help="Event ids to replay.")] = None,
     failed: Annotated[bool, typer.Option("--failed", help="Every failed or dead job.")] = False,
-    event_type: Annotated[str | None, typer.Option("--type", help="Every event of this type.")] = None,
+    event_type: Annotated[ActivityType | None, typer.Option("--type", help="Every event of this type.")] = None,
     since: Annotated[datetime | None, typer.Option(help="With --type or --failed: received at or after.")] = None,
 ) -> None:
     """Run the handlers of stored events again (the worker of `casehooks serve` picks them up)."""
+    from sqlalchemy import select
+
+    from casehooks.store import queue as jobs
+    from casehooks.store.engine import writer
+    from casehooks.store.tables import EventRow, JobRow
+
     with opened_store() as store:
         query = select(JobRow.id).join(EventRow, EventRow.id == JobRow.event_id)
         if event_ids:
@@ -78,7 +107,7 @@ def replay_command(
         elif failed:
             query = query.where(JobRow.status.in_(("failed", "dead")))
         elif event_type:
-            query = query.where(EventRow.event_type == event_type)
+            query = query.where(EventRow.event_type == event_type.value)
         else:
             typer.echo("name event ids, or use --failed or --type", err=True)
             raise typer.Exit(2)

@@ -29,7 +29,13 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, float):
+        return f"{value:.1f}"
     return str(value)
+
+
+def _is_id(column: str) -> bool:
+    return column == "id" or column.endswith("_id")
 
 
 def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, as_json: bool, title: str | None = None) -> None:
@@ -37,7 +43,15 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, as_json: boo
     if as_json:
         print_json(list(rows))
         return
-    table = Table(*columns, title=title)
-    for row in rows:
-        table.add_row(*(_cell(row.get(column)) for column in columns))
+    cells = [[_cell(row.get(column)) for column in columns] for row in rows]
+    table = Table(title=title)
+    for index, column in enumerate(columns):
+        if _is_id(column):
+            # Ids are copied into the next command: never cut or wrapped, the other columns give way.
+            widest = max([len(column), *(len(line[index]) for line in cells)])
+            table.add_column(column, no_wrap=True, min_width=widest, overflow="ignore")
+        else:
+            table.add_column(column, overflow="fold")
+    for line in cells:
+        table.add_row(*line)
     Console().print(table)

@@ -2,29 +2,36 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from casehooks.cli.common import opened_store, progress_bar
 from casehooks.cli.output import emit
-from casehooks.receiver.reprocess import reprocess
-from casehooks.receiver.service import authenticator_from
 from casehooks.settings import Settings
 from casehooks.store.reads import list_quarantine
 
 quarantine_app = typer.Typer(help="Refused requests, kept with their reasons.", no_args_is_help=True)
 
 
+class HeldState(StrEnum):
+    """Which refused requests ``quarantine list`` shows."""
+
+    held = "held"
+    reprocessed = "reprocessed"
+    all = "all"
+
+
 @quarantine_app.command("list")
 def list_command(
-    status: Annotated[str, typer.Option(help="held, reprocessed, or all.")] = "held",
+    status: Annotated[HeldState, typer.Option(help="Which requests to list.")] = HeldState.held,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List refused requests with their reasons (headers masked, bodies never shown)."""
     with opened_store() as store, store.engine.connect() as connection:
-        rows = list_quarantine(connection, status=None if status == "all" else status, limit=limit)
+        rows = list_quarantine(connection, status=None if status is HeldState.all else status.value, limit=limit)
     columns = ["id", "received_at", "reason", "status_code", "size", "body_kept", "status", "detail"]
     emit(rows, columns, as_json=as_json, title=f"{len(rows)} request(s)")
 
@@ -36,6 +43,9 @@ def reprocess_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Run held requests through the checks again, with the current secrets; genuine events are accepted."""
+    from casehooks.receiver.reprocess import reprocess
+    from casehooks.receiver.service import authenticator_from
+
     settings = Settings()
     authenticator = authenticator_from(settings)
     with opened_store(settings) as store:

@@ -8,11 +8,11 @@ from typing import Any
 
 import structlog
 from sqlalchemy import Engine, select, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from casehooks.blobs import BlobStore
 from casehooks.crypto import Keyring, load_or_create_key_file
-from casehooks.errors import ConfigurationError, NotFound, StoreUnavailable
+from casehooks.errors import ConfigurationError, MissingKeyFile, NoStore, NotFound, StoreUnavailable
 from casehooks.events import (
     Attachment,
     CaseAttachmentAdded,
@@ -27,6 +27,15 @@ from casehooks.store import migrate, registry
 from casehooks.store.engine import dispose, make_engine, writer
 from casehooks.store.files import FileStore, StoredFile
 from casehooks.store.ingest import FILE_MARKER, Prepared, commit_event, prepare
+from casehooks.store.keys import count_keys
+from casehooks.store.location import (
+    describe,
+    make_private_file,
+    make_private_folder,
+    sqlite_file,
+    unreachable,
+    warn_loose_permissions,
+)
 from casehooks.store.notify import notify_jobs
 from casehooks.store.quarantine import DEFAULT_HEADER_BYTES, Refusal, hold, seal_request
 from casehooks.store.reads import sealed_body
@@ -42,13 +51,25 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def keyring_from(settings: Settings) -> Keyring:
-    """The master keyring: from ``CASEHOOKS_MASTER_KEY``, or for the embedded mode a key file made on first run."""
+def keyring_from(settings: Settings, *, create: bool = True, holds_data: Callable[[], bool] | None = None) -> Keyring:
+    """The master keyring: from ``CASEHOOKS_MASTER_KEY``, or for the embedded mode the key file.
+
+    The key file is made on first run (``create``), and only while the store holds no data: a new key over
+    existing data would leave both unreadable together, so a missing file then is ``MissingKeyFile``.
+    """
     if settings.master_key is not None:
         return Keyring.parse(settings.master_key.get_secret_value())
     if settings.database_url is not None and not settings.database_url.startswith("sqlite"):
         raise ConfigurationError("CASEHOOKS_MASTER_KEY is required when the database is shared")
     path = settings.data_dir / "master.key"
+    if not path.exists():
+        if holds_data is not None and holds_data():
+            raise MissingKeyFile(str(path))
+        if not create:
+            raise ConfigurationError(
+                f"no master key file at {path}: run `casehooks serve` or `casehooks db upgrade` first, "
+                "or set CASEHOOKS_MASTER_KEY"
+            )
     key_text, created = load_or_create_key_file(path)
     if created:
         log.warning(
@@ -57,6 +78,11 @@ def keyring_from(settings: Settings) -> Keyring:
             advice="back this file up: without it stored events and files cannot be read",
         )
     return Keyring.parse(key_text)
+
+
+def _holds_data(engine: Engine) -> bool:
+    """Whether anything was sealed under a master key: a migrated database with data or blob keys."""
+    return migrate.current_revision(engine) is not None and count_keys(engine) > 0
 
 
 class Store:
@@ -83,16 +109,41 @@ class Store:
         self._writer: BatchWriter | None = None
 
     @classmethod
-    def open(cls, settings: Settings, *, clock: Clock = utcnow, upgrade: bool = True) -> Store:
-        """Build the store the settings describe; by default bring its schema up to date."""
+    def open(cls, settings: Settings, *, clock: Clock = utcnow, upgrade: bool = True, create: bool = True) -> Store:
+        """Build the store the settings describe; by default bring its schema up to date.
+
+        With ``create=False`` (every command that only reads or changes existing data) nothing is made: no
+        store where the settings point is ``NoStore``, naming where it looked.
+        """
+        database_file = sqlite_file(settings.resolved_database_url)
+        if create:
+            if database_file is not None:
+                make_private_folder(settings.data_dir, "CASEHOOKS_DATA_DIR")
+                make_private_folder(database_file.parent, "CASEHOOKS_DATABASE_URL")
+                make_private_file(database_file)
+        elif database_file is not None and not database_file.is_file():
+            raise NoStore(str(database_file))
+        warn_loose_permissions(settings)
         engine = make_engine(settings.resolved_database_url)
-        if upgrade:
-            migrate.upgrade(engine)
-        blobs = BlobStore.from_url(settings.resolved_blob_url)
+        try:
+            try:
+                if create and upgrade:
+                    migrate.upgrade(engine)
+                elif not create and migrate.current_revision(engine) is None:
+                    raise NoStore(describe(settings))
+                elif upgrade:
+                    migrate.upgrade(engine)
+                keyring = keyring_from(settings, create=create, holds_data=lambda: _holds_data(engine))
+            except OperationalError as exc:
+                raise unreachable(settings, exc) from exc
+            blobs = BlobStore.from_url(settings.resolved_blob_url)
+        except BaseException:
+            dispose(engine)
+            raise
         return cls(
             engine,
             blobs,
-            keyring_from(settings),
+            keyring,
             clock=clock,
             quarantine_cap=settings.quarantine_body_cap_bytes,
             quarantine_max_rows=settings.quarantine_max_rows,
