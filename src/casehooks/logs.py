@@ -67,7 +67,7 @@ def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     root = logging.getLogger()
     if not any(getattr(handler, "_casehooks", False) for handler in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler._casehooks = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(max(numeric, logging.WARNING))
@@ -81,6 +81,26 @@ def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(numeric),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_StderrLoggerFactory(),
         cache_logger_on_first_use=False,
     )
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of the record, not the stream it was at setup (a test
+    runner or an embedding program may swap and close it)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
+class _StderrLoggerFactory:
+    """structlog loggers that print to the current ``sys.stderr`` (see ``_StderrHandler``)."""
+
+    def __call__(self, *_args: Any) -> structlog.PrintLogger:
+        return structlog.PrintLogger(file=sys.stderr)

@@ -46,6 +46,7 @@ def test_token_is_shown_once_stored_hashed_and_revocable(tmp_path: Path) -> None
 
 def test_a_token_expires_by_default(tmp_path: Path) -> None:
     env = casehooks_env(tmp_path / "data", user_password="a long password", console_token_days="7")
+    run_cli(env, "db", "upgrade")  # only serve, worker and db upgrade create a store
     run_cli(env, "users", "add", "ops", "--role", "operator")
     run_cli(env, "tokens", "create", "--user", "ops", "--scope", "read")
     run_cli(env, "tokens", "create", "--user", "ops", "--scope", "read", "--expires-days", "1")
@@ -57,6 +58,7 @@ def test_a_token_expires_by_default(tmp_path: Path) -> None:
 
 def test_a_scope_the_role_cannot_use_is_refused_when_the_token_is_created(tmp_path: Path) -> None:
     env = casehooks_env(tmp_path / "data", user_password="a long password")
+    run_cli(env, "db", "upgrade")  # only serve, worker and db upgrade create a store
     run_cli(env, "users", "add", "watcher", "--role", "viewer")
     refused = run_cli(env, "tokens", "create", "--user", "watcher", "--scope", "read", "--scope", "phi", check=False)
     assert refused.returncode == 2
@@ -66,4 +68,5 @@ def test_a_scope_the_role_cannot_use_is_refused_when_the_token_is_created(tmp_pa
 
 def test_unlock_names_an_unknown_user(tmp_path: Path) -> None:
     env = casehooks_env(tmp_path / "data")
+    run_cli(env, "db", "upgrade")  # only serve, worker and db upgrade create a store
     assert run_cli(env, "users", "unlock", "nobody", check=False).returncode == 1
