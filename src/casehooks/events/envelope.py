@@ -131,8 +131,9 @@ class OrderPayload(CasePayload):
 
 
 class PaymentInfoPayload(CasePayload):
-    """The payload of ``ADD_PAYMENT_INFO_USING_LINK``: one documented shape has only the activity."""
+    """The payload of ``ADD_PAYMENT_INFO_USING_LINK``: one documented shape has only the activity and a case id."""
 
+    case: Annotated[Case | None, Doc("object", optional=True)] = None
     case_id: Annotated[str | None, Doc("string<UUID>", optional=True)] = None
     payment_info: Annotated[PaymentInfo | None, Doc("object", optional=True)] = None
 
