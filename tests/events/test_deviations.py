@@ -10,8 +10,10 @@ import pytest
 
 from casehooks.events import Deviation, DeviationKind, parse_event, parse_object
 from tests.conftest import SEED_PHI
+from tests.events.bodies import seed_shaped
 
 GOLDEN = Path(__file__).parent.parent / "fixtures" / "golden"
+_SNAPSHOT = ("payload.case", "payload.activity")  # the seeds' own deviations, covered by their golden lists
 
 
 def _of_kind(body: dict[str, Any], kind: DeviationKind) -> list[Deviation]:
@@ -175,3 +177,32 @@ def test_unknown_enum_value_and_key_names_are_never_echoed(attachment_body: dict
     text = json.dumps([d.to_dict() for d in parse_object(attachment_body).deviations])
     assert "ebediah" not in text
     assert "1961" not in text
+
+
+def _drifted(attachment_body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Seed-shaped bodies of the typed events, each changed the ways the platform's pages say it drifts."""
+    decision = seed_shaped("ADD_CASE_DECISION", attachment_body)
+    decision["payload"]["decision"]["medInfo"] = {**decision["payload"]["decision"]["medInfo"][0], "sig": "qd"}
+    decision["payload"]["decision"]["visitType"] = "SYNC_CHAT"
+    decision["payload"]["decision"]["isApproved"] = None
+    del decision["payload"]["decision"]["addedBy"]["npi"]
+    form = seed_shaped("ADD_FORM_RESPONSE", attachment_body)
+    form["payload"]["response"] = form["payload"]["response"][0]
+    form["payload"]["response"]["question"]["type"] = "WIDGET_NEW"
+    order = seed_shaped("ORDER_TRACKING_ADDED", attachment_body)
+    order["order"]["id"] = "ord_1"
+    order["order"]["carrier"] = "UPS"
+    calendar = seed_shaped("CALENDAR_EVENT_STATUS_UPDATED", attachment_body)
+    calendar["payload"]["calendarEvent"]["tracking"]["utm_source"] = "newsletter"
+    del calendar["payload"]["calendarEvent"]["timezone"]
+    payment = seed_shaped("ADD_PAYMENT_INFO_USING_LINK", attachment_body)
+    payment["payload"]["paymentInfo"]["billingAddress"] = None
+    return {"decision": decision, "form": form, "order": order, "calendar": calendar, "payment": payment}
+
+
+def test_typed_event_deviations_match_the_golden_list(attachment_body: dict[str, Any]) -> None:
+    found = {
+        name: [d.to_dict() for d in parse_object(body).deviations if not d.path.startswith(_SNAPSHOT)]
+        for name, body in _drifted(attachment_body).items()
+    }
+    assert found == json.loads((GOLDEN / "deviations_typed.json").read_text())
