@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from casehooks.events import CaseDecisionAdded, CaseDecisionDeleted, DeviationKind, VisitType, parse_object
-from tests.events.bodies import PRESCRIPTION, seed_shaped
+from tests.events.bodies import ANSWER, DECISION, PRESCRIPTION, seed_shaped
 
 
 def test_decision_event_reads_its_prescriber_and_prescriptions(attachment_body: dict[str, Any]) -> None:
@@ -66,3 +66,16 @@ def test_decision_deviations_never_show_medicine_or_prescriber(attachment_body: 
     text = json.dumps([d.to_dict() for d in parse_object(body).deviations])
     for secret in ("Zebediah", "Quartermain", "penicillin", "home visit"):
         assert secret not in text
+
+
+def test_a_full_case_payload_with_its_history_is_accepted_whole(attachment_body: dict[str, Any]) -> None:
+    body = seed_shaped("ADD_CASE_DECISION", attachment_body)
+    history = [{**DECISION, "id": f"0c6a9f3e-2b1d-4e8f-a7c6-{index:012d}"} for index in range(4000)]
+    body["payload"]["case"]["decisions"] = history
+    body["payload"]["case"]["responses"] = [{"id": "r", "responses": [ANSWER] * 2000}]
+    assert len(json.dumps(body)) > 3_000_000
+    event = parse_object(body)
+    assert isinstance(event, CaseDecisionAdded)
+    assert event.to_wire() == body
+    text = json.dumps([d.to_dict() for d in event.deviations])
+    assert "Semaglutide" not in text and "symptoms" not in text
