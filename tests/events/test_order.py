@@ -16,6 +16,7 @@ def test_order_beside_the_payload_is_read_and_written_back_there(attachment_body
     assert event.order is not None and event.order.tracking_id == ORDER["trackingId"]
     wire = event.to_wire()
     assert wire == body and "order" not in wire["payload"]
+    assert list(wire) == ["event", "order", "payload"]
 
 
 def test_order_inside_the_payload_is_read(attachment_body: dict[str, Any]) -> None:

@@ -279,6 +279,22 @@ class _OrderEvent(Event):
     # The one real-looking example puts the order beside ``event`` and ``payload``.
     top_order: Annotated[Order | None, Doc("object", optional=True), Field(alias="order")] = None
     payload: OrderPayload
+    _keys: tuple[str, ...] = PrivateAttr(default=())
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _remember_key_order(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> _OrderEvent:
+        event: _OrderEvent = handler(data)
+        if isinstance(data, dict):
+            event._keys = tuple(data)
+        return event
+
+    @model_serializer(mode="wrap")
+    def _serialize(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo) -> dict[str, Any]:
+        # The order sits beside the payload; write the top-level keys back in the order they came.
+        data: dict[str, Any] = handler(self)
+        rank = {key: index for index, key in enumerate(self._keys)}
+        return dict(sorted(data.items(), key=lambda item: rank.get(item[0], len(rank))))
 
     @property
     def order(self) -> Order | None:
