@@ -54,6 +54,22 @@ def test_public_names_of_the_module_are_all_exported() -> None:
         "CaseEvent",
         "CaseAttachmentAdded",
         "CaseCommentAdded",
+        "CaseDecisionAdded",
+        "CaseDecisionDeleted",
+        "FormResponseAdded",
+        "FormResponseUpdated",
+        "CaseAssigneeAdded",
+        "CaseAssigneeRemoved",
+        "OrderCreated",
+        "OrderStatusChanged",
+        "OrderTrackingAdded",
+        "PaymentInfoAdded",
+        "CalendarEventCreated",
+        "CalendarEventRescheduled",
+        "CalendarEventCanceled",
+        "CalendarEventNoShow",
+        "CalendarEventNoShowRemoved",
+        "CalendarEventStatusUpdated",
         "SchemaError",
         "SignatureError",
         "CasehooksError",
@@ -72,6 +88,13 @@ def test_every_error_derives_from_the_base() -> None:
 def test_events_exports_exist() -> None:
     for name in casehooks.events.__all__:
         assert hasattr(casehooks.events, name), name
+
+
+def test_every_modelled_event_class_is_exported_from_the_package() -> None:
+    from casehooks.events.envelope import EVENT_CLASSES
+
+    for cls in EVENT_CLASSES.values():
+        assert getattr(casehooks, cls.__name__) is cls
 
 
 def test_version_matches_the_distribution() -> None:

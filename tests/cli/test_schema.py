@@ -30,6 +30,24 @@ def test_schema_of_one_event() -> None:
     assert "comment" in schema["$defs"]["CommentPayload"]["properties"]
 
 
+@pytest.mark.parametrize("key", ["comment", "comments"])
+def test_schema_of_the_comment_event_accepts_both_keys(key: str) -> None:
+    from jsonschema import Draft202012Validator
+
+    result = runner.invoke(app, ["schema", "ADD_CASE_COMMENT"])
+    body = json.loads(Path(COMMENT_SEED).read_text())
+    body["payload"][key] = body["payload"].pop("comment")
+    Draft202012Validator(json.loads(result.stdout)).validate(body)
+
+
+def test_schema_of_a_decision_names_its_prescriptions() -> None:
+    result = runner.invoke(app, ["schema", "ADD_CASE_DECISION"])
+    assert result.exit_code == 0, result.output
+    schema = json.loads(result.stdout)
+    assert schema["properties"]["event"]["const"] == "ADD_CASE_DECISION"
+    assert "medInfo" in schema["$defs"]["AddedDecision"]["properties"]
+
+
 @pytest.mark.parametrize(
     ("seed", "model", "case_id", "activity_id"),
     [

@@ -7,7 +7,18 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from casehooks.events import ActivityType, AuthorRole, CaseStatus, Gender, OrganizationRole, format_js_iso
+from casehooks.events import (
+    ActivityType,
+    AuthorRole,
+    CalendarEventStatus,
+    CaseStatus,
+    Gender,
+    OrganizationRole,
+    QuestionType,
+    VisitType,
+    format_js_iso,
+)
+from casehooks.events.envelope import EVENT_CLASSES
 
 uuids = st.uuids().map(str)
 # User ids arrive as 28-character opaque strings (documented as UUIDs).
@@ -154,8 +165,8 @@ comment_events = _envelope(
     st.fixed_dictionaries({"comment": comments}, optional={"case": cases, "activity": activities("ADD_CASE_COMMENT")}),
 )
 generic_types = st.one_of(
-    st.sampled_from([t.value for t in ActivityType if t.value not in ("ADD_CASE_ATTACHMENT", "ADD_CASE_COMMENT")]),
-    st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ_", min_size=1, max_size=30),
+    st.sampled_from([t.value for t in ActivityType if t.value not in EVENT_CLASSES]),
+    st.text("ABCDEFGHIJKLMNOPQRSTUVWXYZ_", min_size=1, max_size=30).filter(lambda name: name not in EVENT_CLASSES),
 )
 
 
@@ -172,4 +183,156 @@ def generic_events(draw: st.DrawFn) -> dict[str, Any]:
     return body
 
 
-events = st.one_of(attachment_events, comment_events, generic_events())
+prescriptions = _object(
+    {},
+    {
+        "id": uuids,
+        "medicine": text,
+        "dosage": text,
+        "refillCount": st.integers(0, 12),
+        "pharmacyInstructions": text,
+        "dosingFrequency": text,
+        "externalId": text,
+        "isRefill": st.booleans(),
+        "treatmentPeriod": text,
+        "isPriorAuthRequested": st.booleans(),
+    },
+)
+_decision_fields = {
+    "isApproved": st.booleans(),
+    "isNoDecision": st.booleans(),
+    "startDate": timestamps,
+    "endDate": timestamps,
+    "decisionText": text,
+    "category": text,
+    "createdAt": timestamps,
+    "visitType": _open_enum(VisitType),
+    # Documented as an array; an older sketch shows one object.
+    "medInfo": st.one_of(st.lists(prescriptions, max_size=3), prescriptions),
+}
+prescribers = _object(
+    {},
+    dict.fromkeys(
+        ("firstName", "lastName", "title", "email", "phoneNumber", "npi", "dea", "address", "city", "state"), text
+    ),
+)
+answers = _object(
+    {"id": uuids},
+    {
+        "isArchived": st.booleans(),
+        "question": _object(
+            {},
+            {
+                "index": st.integers(0, 50),
+                "type": _open_enum(QuestionType),
+                "text": text,
+                "isPHI": st.booleans(),
+                "options": st.lists(text, max_size=3),
+                "required": st.booleans(),
+            },
+        ),
+        "text": text,
+        "createdAt": timestamps,
+        "respondent": people,
+    },
+)
+orders = _object({"id": uuids}, {"status": text, "trackingId": text, "message": text, "createdAt": timestamps})
+addresses = _object({}, dict.fromkeys(("addressLine1", "addressLine2", "city", "state", "country", "postalCode"), text))
+calendar_events = _object(
+    {"id": uuids},
+    {
+        "title": text,
+        "topic": text,
+        "description": text,
+        "color": text,
+        "createdAt": timestamps,
+        "updatedAt": timestamps,
+        "isDeleted": st.booleans(),
+        "status": _open_enum(CalendarEventStatus),
+        "startDateTime": timestamps,
+        "endDateTime": timestamps,
+        "timezone": st.sampled_from(["Asia/Calcutta", "America/New_York", "UTC"]),
+        "meetingLink": text,
+        "cancelURL": text,
+        "rescheduleURL": text,
+        "meetingNotes": st.lists(
+            _object({}, {"answer": text, "position": st.integers(0, 9), "question": text}), max_size=2
+        ),
+        "meetingProvider": text,
+        "providerName": text,
+        "providerEmail": text,
+        "tracking": _object({}, {"utm_term": text, "utm_medium": text}),
+    },
+)
+
+
+def _typed(event_type: str, own: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    """An event of a type with its own object: the object optional, as tolerant parsing allows."""
+    optional = {**own, "case": cases, "activity": activities(event_type)}
+    return _envelope(event_type, st.fixed_dictionaries({}, optional=optional))
+
+
+@st.composite
+def order_events(draw: st.DrawFn) -> dict[str, Any]:
+    event_type = draw(st.sampled_from(["ORDER_CREATED", "ORDER_STATUS_CHANGED", "ORDER_TRACKING_ADDED"]))
+    body = draw(_typed(event_type, {"order": orders}))
+    if draw(st.booleans()):
+        # The one real-looking example puts the order beside the payload.
+        body["order"] = draw(orders)
+    return body
+
+
+decision_events = st.one_of(
+    _typed("ADD_CASE_DECISION", {"decision": _object({"id": uuids}, {**_decision_fields, "addedBy": prescribers})}),
+    _typed(
+        "DECISION_DELETED",
+        {
+            "decision": _object(
+                {"id": uuids},
+                {
+                    **_decision_fields,
+                    "addedById": user_ids,
+                    "isIndefinite": st.booleans(),
+                    "caseId": uuids,
+                    "cost": st.one_of(st.integers(0, 1000), st.floats(0, 1000)),
+                    "isPaid": st.booleans(),
+                },
+            )
+        },
+    ),
+)
+form_response_events = st.sampled_from(["ADD_FORM_RESPONSE", "UPDATE_FORM_RESPONSE"]).flatmap(
+    lambda event_type: _typed(
+        event_type,
+        {
+            "form": _object({}, {"id": uuids, "name": text, "description": text}),
+            "response": st.one_of(st.lists(answers, max_size=3), answers),
+        },
+    )
+)
+assignee_events = st.sampled_from(["ADD_CASE_ASSIGNEE", "REMOVE_CASE_ASSIGNEE"]).flatmap(
+    lambda event_type: _typed(event_type, {"assignees": st.lists(_object({}, {"assignee": uploaders}), max_size=3)})
+)
+payment_events = _typed(
+    "ADD_PAYMENT_INFO_USING_LINK",
+    {
+        "caseId": uuids,
+        "paymentInfo": _object(
+            {},
+            {"maskedCardNumber": text, "cardBrand": text, "shippingAddress": addresses, "billingAddress": addresses},
+        ),
+    },
+)
+calendar_types = st.sampled_from([t.value for t in ActivityType if t.value.startswith("CALENDAR_EVENT_")])
+calendar_event_events = st.one_of(calendar_types, st.just("CALENDAR_EVENT_STATUS_UPDATED")).flatmap(
+    lambda event_type: _typed(event_type, {"calendarEvent": calendar_events})
+)
+typed_events = st.one_of(
+    decision_events,
+    form_response_events,
+    assignee_events,
+    order_events(),
+    payment_events,
+    calendar_event_events,
+)
+events = st.one_of(attachment_events, comment_events, typed_events, generic_events())

@@ -10,8 +10,10 @@ import pytest
 
 from casehooks.events import Deviation, DeviationKind, parse_event, parse_object
 from tests.conftest import SEED_PHI
+from tests.events.bodies import seed_shaped
 
 GOLDEN = Path(__file__).parent.parent / "fixtures" / "golden"
+_SNAPSHOT = ("payload.case", "payload.activity")  # the seeds' own deviations, covered by their golden lists
 
 
 def _of_kind(body: dict[str, Any], kind: DeviationKind) -> list[Deviation]:
@@ -53,14 +55,17 @@ def test_unknown_value(attachment_body: dict[str, Any]) -> None:
     attachment_body["payload"]["case"]["status"] = "ON_HOLD"
     found = _of_kind(attachment_body, DeviationKind.UNKNOWN_VALUE)
     assert [(d.path, d.documented, d.received) for d in found] == [
-        ("payload.case.status", "one of 6 values", "'ON_HOLD'")
+        ("payload.case.status", "one of 6 values", "string of 7 characters")
     ]
 
 
 def test_undocumented_field(attachment_body: dict[str, Any]) -> None:
     attachment_body["payload"]["case"]["priority"] = 3
-    found = [d for d in _of_kind(attachment_body, DeviationKind.UNDOCUMENTED_FIELD) if "priority" in d.path]
-    assert [(d.path, d.received) for d in found] == [("payload.case.priority", "number")]
+    found = _of_kind(attachment_body, DeviationKind.UNDOCUMENTED_FIELD)
+    found = [d for d in found if d.path.startswith("payload.case.")]
+    assert [(d.path, d.received) for d in found] == [
+        ("payload.case.<undocumented key 1>", "number under a key of 8 characters")
+    ]
 
 
 def test_undocumented_field_of_a_generic_payload_is_not_reported(attachment_body: dict[str, Any]) -> None:
@@ -69,10 +74,11 @@ def test_undocumented_field_of_a_generic_payload_is_not_reported(attachment_body
     assert "payload.attachment" not in paths
 
 
-def test_renamed(comment_body: dict[str, Any]) -> None:
-    comment_body["payload"]["comments"] = comment_body["payload"].pop("comment")
+def test_renamed_is_reported_against_the_documented_name(comment_body: dict[str, Any]) -> None:
     found = _of_kind(comment_body, DeviationKind.RENAMED)
-    assert [(d.path, d.documented, d.received) for d in found] == [("payload.comment", "comment", "comments")]
+    assert [(d.path, d.documented, d.received) for d in found] == [("payload.comments", "comments", "comment")]
+    comment_body["payload"]["comments"] = comment_body["payload"].pop("comment")
+    assert _of_kind(comment_body, DeviationKind.RENAMED) == []
 
 
 def test_not_base64(attachment_body: dict[str, Any]) -> None:
@@ -96,7 +102,7 @@ def test_document_url_in_a_sibling_field(attachment_body: dict[str, Any]) -> Non
     del attachment_body["payload"]["attachment"]["content"]
     attachment_body["payload"]["attachment"]["downloadUrl"] = "https://files.example/logo.png?sig=abc"
     found = _of_kind(attachment_body, DeviationKind.DOCUMENT_URL)
-    assert [d.path for d in found] == ["payload.attachment.downloadUrl"]
+    assert [d.path for d in found] == ["payload.attachment.<undocumented key 1>"]
     event = parse_object(attachment_body)
     assert event.attachments()[0].document_url_field == "downloadUrl"
     assert event.attachments()[0].document_url == "https://files.example/logo.png?sig=abc"
@@ -105,7 +111,7 @@ def test_document_url_in_a_sibling_field(attachment_body: dict[str, Any]) -> Non
 def test_unknown_event(attachment_body: dict[str, Any]) -> None:
     attachment_body["event"] = "SOMETHING_NEW"
     found = _of_kind(attachment_body, DeviationKind.UNKNOWN_EVENT)
-    assert [(d.path, d.received) for d in found] == [("event", "SOMETHING_NEW")]
+    assert [(d.path, d.received) for d in found] == [("event", "string of 13 characters")]
 
 
 def test_every_kind_is_covered_above() -> None:
@@ -151,14 +157,52 @@ def test_received_never_shows_phi_values(comment_body: dict[str, Any]) -> None:
     comment_body["payload"]["comment"]["attachments"][0]["scanOfZebediah"] = "Zebediah"
     comment_body["payload"]["case"]["title"] = None
     deviations = parse_object(comment_body).deviations
-    received = " ".join(d.received + d.documented + d.path.replace("scanOfZebediah", "") for d in deviations)
+    received = " ".join(d.received + d.documented + d.path for d in deviations)
     for secret in ("Zebediah", "Quartermain", "private-clinic", "1961", "ZEBEDIAH", "Blue", "diagnosis", "mri"):
         assert secret not in received
     gender = [d for d in deviations if d.path == "payload.case.submitter.gender"]
-    assert [(d.kind, d.received) for d in gender] == [(DeviationKind.UNKNOWN_VALUE, "a value not in the list")]
+    assert [(d.kind, d.received) for d in gender] == [(DeviationKind.UNKNOWN_VALUE, "string of 24 characters")]
 
 
-def test_unknown_event_type_is_truncated(attachment_body: dict[str, Any]) -> None:
-    attachment_body["event"] = "X" * 500
+def test_unknown_event_type_is_described_not_shown(attachment_body: dict[str, Any]) -> None:
+    attachment_body["event"] = "Zebediah Quartermain " * 20
     (found,) = _of_kind(attachment_body, DeviationKind.UNKNOWN_EVENT)
-    assert len(found.received) == 64
+    assert found.received == "string of 420 characters"
+
+
+def test_unknown_enum_value_and_key_names_are_never_echoed(attachment_body: dict[str, Any]) -> None:
+    attachment_body["payload"]["case"]["status"] = "ZEBEDIAH_ON_HOLD"
+    attachment_body["payload"]["case"]["Zebediah Quartermain 1961-04-12"] = {"Zebediah": "x"}
+    attachment_body["payload"]["attachment"]["zebediahUrl"] = "https://files.example/zebediah.png"
+    text = json.dumps([d.to_dict() for d in parse_object(attachment_body).deviations])
+    assert "ebediah" not in text
+    assert "1961" not in text
+
+
+def _drifted(attachment_body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Seed-shaped bodies of the typed events, each changed the ways the platform's pages say it drifts."""
+    decision = seed_shaped("ADD_CASE_DECISION", attachment_body)
+    decision["payload"]["decision"]["medInfo"] = {**decision["payload"]["decision"]["medInfo"][0], "sig": "qd"}
+    decision["payload"]["decision"]["visitType"] = "SYNC_CHAT"
+    decision["payload"]["decision"]["isApproved"] = None
+    del decision["payload"]["decision"]["addedBy"]["npi"]
+    form = seed_shaped("ADD_FORM_RESPONSE", attachment_body)
+    form["payload"]["response"] = form["payload"]["response"][0]
+    form["payload"]["response"]["question"]["type"] = "WIDGET_NEW"
+    order = seed_shaped("ORDER_TRACKING_ADDED", attachment_body)
+    order["order"]["id"] = "ord_1"
+    order["order"]["carrier"] = "UPS"
+    calendar = seed_shaped("CALENDAR_EVENT_STATUS_UPDATED", attachment_body)
+    calendar["payload"]["calendarEvent"]["tracking"]["utm_source"] = "newsletter"
+    del calendar["payload"]["calendarEvent"]["timezone"]
+    payment = seed_shaped("ADD_PAYMENT_INFO_USING_LINK", attachment_body)
+    payment["payload"]["paymentInfo"]["billingAddress"] = None
+    return {"decision": decision, "form": form, "order": order, "calendar": calendar, "payment": payment}
+
+
+def test_typed_event_deviations_match_the_golden_list(attachment_body: dict[str, Any]) -> None:
+    found = {
+        name: [d.to_dict() for d in parse_object(body).deviations if not d.path.startswith(_SNAPSHOT)]
+        for name, body in _drifted(attachment_body).items()
+    }
+    assert found == json.loads((GOLDEN / "deviations_typed.json").read_text())

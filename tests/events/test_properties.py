@@ -10,8 +10,23 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from casehooks import SchemaError
-from casehooks.events import CaseAttachmentAdded, CaseCommentAdded, CaseEvent, parse_event, parse_object, stringify
-from tests.events.strategies import attachment_events, comment_events, events, generic_events, json_values
+from casehooks.events import (
+    CaseAttachmentAdded,
+    CaseCommentAdded,
+    CaseEvent,
+    event_class,
+    parse_event,
+    parse_object,
+    stringify,
+)
+from tests.events.strategies import (
+    attachment_events,
+    comment_events,
+    events,
+    generic_events,
+    json_values,
+    typed_events,
+)
 
 _SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -46,6 +61,15 @@ def test_comment_bodies_read_as_case_comment_added(body: dict[str, Any]) -> None
     event = parse_object(body)
     assert isinstance(event, CaseCommentAdded)
     assert len(event.attachments()) == len(body["payload"]["comment"].get("attachments") or [])
+
+
+@_SETTINGS
+@given(typed_events)
+def test_typed_bodies_read_as_their_own_class(body: dict[str, Any]) -> None:
+    event = parse_object(copy.deepcopy(body))
+    assert type(event) is event_class(body["event"])
+    assert type(event) is not CaseEvent
+    assert event.to_wire() == body
 
 
 @_SETTINGS

@@ -19,7 +19,6 @@ from casehooks.events.documented import Doc
 from casehooks.events.enums import ActivityType
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
-_SHOWN_ENUM_CHARS = 40
 
 
 class DeviationKind(StrEnum):
@@ -40,8 +39,8 @@ class DeviationKind(StrEnum):
 class Deviation:
     """One finding: at ``path``, the docs say ``documented`` and ``received`` came.
 
-    ``received`` describes the shape (``null``, ``string of 28 characters``); it shows a value only for
-    documented closed sets outside PHI fields.
+    ``received`` describes the shape (``null``, ``string of 28 characters``), never a value or a key that came:
+    patient data can sit in either. ``path`` names documented keys only.
     """
 
     path: str
@@ -79,26 +78,37 @@ def find_deviations(event: BaseModel, raw: dict[str, Any]) -> tuple[Deviation, .
     found: list[Deviation] = []
     event_type = raw.get("event")
     if isinstance(event_type, str) and event_type not in _KNOWN_TYPES:
-        found.append(Deviation("event", DeviationKind.UNKNOWN_EVENT, "a documented event type", event_type[:64]))
+        found.append(Deviation("event", DeviationKind.UNKNOWN_EVENT, "a documented event type", describe(event_type)))
     payload = getattr(event, "payload", None)
     if isinstance(payload, BaseModel) and isinstance(raw.get("payload"), dict):
         _walk(payload, raw["payload"], "payload", found, report_extras=type(payload).__name__ != "CasePayload")
+    # Objects documented beside the payload (an order) are read like the payload's own.
+    top_order = getattr(event, "top_order", None)
+    if isinstance(top_order, BaseModel) and isinstance(raw.get("order"), dict):
+        _walk(top_order, raw["order"], "order", found, report_extras=True)
     return tuple(found)
 
 
+def _undocumented_key(key: str, value: Any) -> str:
+    # Keys are described, never shown: a sender may put patient data in a key as easily as in a value.
+    return f"{describe(value)} under a key of {len(key)} characters"
+
+
 def _walk(model: BaseModel, raw: dict[str, Any], path: str, found: list[Deviation], *, report_extras: bool) -> None:
-    renamed: dict[str, str] = getattr(type(model), "renamed_keys", {})
+    documented_keys: dict[str, str] = getattr(type(model), "documented_keys", {})
     for name, field in type(model).model_fields.items():
         key = field.alias or name
         doc = next((m for m in field.metadata if isinstance(m, Doc)), None)
         if doc is None:
             continue
+        documented_key = documented_keys.get(key, key)
+        if documented_key not in raw and key in raw and documented_key != key:
+            found.append(Deviation(f"{path}.{documented_key}", DeviationKind.RENAMED, documented_key, key))
+        elif documented_key in raw:
+            key = documented_key
         here = f"{path}.{key}"
-        if key not in raw and key in renamed and renamed[key] in raw:
-            found.append(Deviation(here, DeviationKind.RENAMED, key, renamed[key]))
-            key = renamed[key]
         if key not in raw:
-            if doc.documented:
+            if doc.documented and not doc.optional:
                 found.append(Deviation(here, DeviationKind.MISSING, doc.wire_type, "absent"))
             continue
         value = raw[key]
@@ -106,11 +116,19 @@ def _walk(model: BaseModel, raw: dict[str, Any], path: str, found: list[Deviatio
         _check_value(doc, value, here, found, parsed)
         _descend(parsed, value, here, found)
     if report_extras:
-        for key, value in (model.model_extra or {}).items():
-            kind = DeviationKind.UNDOCUMENTED_FIELD
+        for index, (key, value) in enumerate((model.model_extra or {}).items(), start=1):
+            here = f"{path}.<undocumented key {index}>"
             if is_url_field(key) and isinstance(value, str) and value.lower().startswith(("http://", "https://")):
-                kind = DeviationKind.DOCUMENT_URL
-            found.append(Deviation(f"{path}.{key}", kind, "not in the attribute list", describe(value)))
+                found.append(Deviation(here, DeviationKind.DOCUMENT_URL, "not in the attribute list", "a download URL"))
+            else:
+                found.append(
+                    Deviation(
+                        here,
+                        DeviationKind.UNDOCUMENTED_FIELD,
+                        "not in the attribute list",
+                        _undocumented_key(key, value),
+                    )
+                )
 
 
 def _check_value(doc: Doc, value: Any, path: str, found: list[Deviation], parsed: Any = None) -> None:
@@ -123,8 +141,8 @@ def _check_value(doc: Doc, value: Any, path: str, found: list[Deviation], parsed
     if doc.wire_type == "string<UUID>" and isinstance(value, str) and _UUID.fullmatch(value) is None:
         found.append(Deviation(path, DeviationKind.NOT_UUID, doc.wire_type, describe(value)))
     elif doc.enum is not None and isinstance(value, str) and value not in doc.enum.__members__.values():
-        shown = "a value not in the list" if doc.phi else repr(value[:_SHOWN_ENUM_CHARS])
-        found.append(Deviation(path, DeviationKind.UNKNOWN_VALUE, f"one of {len(doc.enum)} values", shown))
+        # Described, never shown: an unknown value may be free text a sender put where a code belongs.
+        found.append(Deviation(path, DeviationKind.UNKNOWN_VALUE, f"one of {len(doc.enum)} values", describe(value)))
     elif doc.wire_type == "string<base64>" and isinstance(value, str):
         # The parsed Content remembers the check, so the file is not scanned again when it is stored.
         content = parsed if isinstance(parsed, Content) else Content(value)

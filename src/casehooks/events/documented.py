@@ -18,8 +18,10 @@ class Doc:
     """The documented type of a field.
 
     ``wire_type`` is the documentation's own word (``string<UUID>``, ``boolean`` ...). ``nullable`` says the docs
-    allow null; ``documented=False`` marks a field the examples carry but the attribute lists omit; ``phi``
-    keeps values of the field out of deviation reports; ``enum`` names the documented closed set.
+    allow null; ``documented=False`` marks a field the examples carry but the attribute lists omit; ``phi`` marks
+    protected health information (deviations show no value of any field anyway); ``enum`` names the documented
+    closed set; ``optional`` marks a field that one documented shape carries and another omits, so its absence
+    is no deviation.
     """
 
     wire_type: str
@@ -27,6 +29,7 @@ class Doc:
     documented: bool = True
     phi: bool = False
     enum: type[StrEnum] | None = None
+    optional: bool = False
 
 
 E = TypeVar("E", bound=StrEnum)

@@ -118,3 +118,40 @@ class DocumentFormat(StrEnum):
 
     BASE64 = "BASE64"
     URL = "URL"
+
+
+class VisitType(StrEnum):
+    """How a decision's visit took place; the platform's other API also accepts SYNC_IN_PERSON."""
+
+    NO_SHOW = "NO_SHOW"
+    ASYNC_TEXT_EMAIL = "ASYNC_TEXT_EMAIL"
+    SYNC_VIDEO = "SYNC_VIDEO"
+    SYNC_PHONE = "SYNC_PHONE"
+    ORDER_FORM = "ORDER_FORM"
+    SYNC_IN_PERSON = "SYNC_IN_PERSON"
+
+
+class QuestionType(StrEnum):
+    """The kind of a form question, which decides how its answer text reads (MULTISELECT: a JSON array)."""
+
+    TEXT = "TEXT"
+    SINGLESELECT = "SINGLESELECT"
+    MULTISELECT = "MULTISELECT"
+    DATE = "DATE"
+    FILE = "FILE"
+    BOOLEAN = "BOOLEAN"
+    DATERANGE = "DATERANGE"
+    STATEMENT = "STATEMENT"
+    WIDGET_STATE_PICKER = "WIDGET_STATE_PICKER"
+    WIDGET_BMI = "WIDGET_BMI"
+    WIDGET_VISIT_TYPE = "WIDGET_VISIT_TYPE"
+    WIDGET_USER_ID_DOCUMENT = "WIDGET_USER_ID_DOCUMENT"
+
+
+class CalendarEventStatus(StrEnum):
+    """Where an appointment stands after it was booked."""
+
+    EVENT_ACCEPTED_BY_PROVIDER = "EVENT_ACCEPTED_BY_PROVIDER"
+    MISSED_EVENT_BY_PROVIDER = "MISSED_EVENT_BY_PROVIDER"
+    MISSED_EVENT_BY_USER = "MISSED_EVENT_BY_USER"
+    NEED_RESCHEDULE = "NEED_RESCHEDULE"
