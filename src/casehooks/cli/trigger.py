@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from casehooks.sender.fake import DocumentFormatName
+from casehooks.sender.fake import EVENT_TYPES, DocumentFormatName
 from casehooks.sender.stats import Outcome, TriggerSummary
 from casehooks.sender.trigger import TriggerOptions, run_trigger
 
@@ -26,11 +26,24 @@ def _auth_header(value: str | None) -> tuple[str, str] | None:
     return name.strip(), secret.strip()
 
 
+def _event_type(value: str) -> str:
+    if value not in EVENT_TYPES:
+        raise typer.BadParameter(f"unknown event type; one of: {', '.join(EVENT_TYPES)}")
+    return value
+
+
 def trigger(
-    event: Annotated[str, typer.Argument(help="The event type, e.g. ADD_CASE_COMMENT.")],
+    event: Annotated[
+        str,
+        typer.Argument(help=f"The event type, one of: {', '.join(EVENT_TYPES)}.", callback=_event_type),
+    ],
     to: Annotated[str, typer.Option("--to", help="The receiver's webhook URL.")],
     secret: Annotated[
-        str | None, typer.Option(help="Sign with x-cv-signature under this secret.", envvar="CASEHOOKS_WEBHOOK_SECRET")
+        str | None,
+        typer.Option(
+            help="Sign with x-cv-signature under this secret (of a list NEW,OLD, the first).",
+            envvar="CASEHOOKS_WEBHOOK_SECRET",
+        ),
     ] = None,
     auth_header: Annotated[str | None, typer.Option("--auth-header", help="A static header, NAME:VALUE.")] = None,
     count: Annotated[int, typer.Option(min=0, help="How many events to send.")] = 1,
@@ -38,7 +51,9 @@ def trigger(
     rate: Annotated[float | None, typer.Option(min=0.001, help="Events a second (default: unpaced).")] = None,
     attachment_bytes: Annotated[int, typer.Option(min=0, help="Size of each attached file.")] = 1024,
     document_format: Annotated[str, typer.Option(help="BASE64 or URL.")] = "BASE64",
-    seed: Annotated[int, typer.Option(help="Seed of the fake data (same seed, same events).")] = 0,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the fake data (same seed, same events; default: fresh every run).")
+    ] = None,
     timeout: Annotated[float, typer.Option(min=0.001, help="Seconds before a request times out.")] = 30.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -40,7 +41,7 @@ class TriggerOptions:
     attachment_bytes: int = 1024
     document_format: DocumentFormatName = "BASE64"
     document_url: DocumentUrl | None = None
-    seed: int = 0
+    seed: int | None = None
     timeout: float = 30.0
     templates: int = 32
 
@@ -68,11 +69,24 @@ def _own_ids(event: dict[str, Any]) -> list[str]:
     return ids
 
 
+def signing_secret(secret: str | None) -> str | None:
+    """The secret to sign with: the first of a comma-separated list (the receiver's rotation form), as the
+    platform holds one secret at a time."""
+    if secret is None:
+        return None
+    first = next((part.strip() for part in secret.split(",") if part.strip()), "")
+    return first or None
+
+
 class EventBodies:
-    """Pre-serialised bodies; ``body(i)`` is template ``i mod n`` with fresh, seed-determined UUIDs."""
+    """Pre-serialised bodies; ``body(i)`` is template ``i mod n`` with fresh UUIDs.
+
+    Without a seed every run draws its own (so runs never share an activity id, the receiver's idempotency
+    key); with one, the bytes are the same on every run.
+    """
 
     def __init__(self, options: TriggerOptions) -> None:
-        rng = random.Random(options.seed)
+        rng = random.Random(secrets.randbits(64) if options.seed is None else options.seed)
         self._rng = random.Random(rng.getrandbits(64))
         self._templates: list[tuple[bytes, list[bytes]]] = []
         for _ in range(max(1, min(options.templates, options.count))):
@@ -96,8 +110,9 @@ class EventBodies:
 def request_headers(body: bytes, options: TriggerOptions) -> dict[str, str]:
     """The headers the platform sends with ``body``: JSON, the signature and the static header if set."""
     headers = {"content-type": "application/json", "user-agent": USER_AGENT}
-    if options.secret:
-        headers[SIGNATURE_HEADER] = sign(body, options.secret)
+    secret = signing_secret(options.secret)
+    if secret:
+        headers[SIGNATURE_HEADER] = sign(body, secret)
     if options.auth_header is not None:
         headers[options.auth_header[0]] = options.auth_header[1]
     return headers
