@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import httpx
-from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from casehooks.errors import NotFound
 from casehooks.sender import outbox, platform
@@ -40,6 +40,7 @@ from casehooks.sender.api_models import (
 from casehooks.sender.db import link_key, open_engine
 from casehooks.sender.delivery import DeliveryConfig, DeliveryWorker, Resolver, resolve_host
 from casehooks.sender.documents import LinkRefused, check_link
+from casehooks.sender.idempotency import IdempotencyConflict, run_once
 from casehooks.sender.payloads import JsonObject, Patient, User, case_dict
 from casehooks.sender.schedule import RetrySchedule
 from casehooks.sender.tables import attachments, attempts, endpoints
@@ -48,6 +49,7 @@ from casehooks.sender.urlpolicy import OutboundRefused, UrlPolicy
 from casehooks.settings import Settings
 
 Clock = Callable[[], datetime]
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 
 
 def system_clock() -> datetime:
@@ -110,6 +112,7 @@ def create_app(
             concurrency=settings.sandbox_delivery_concurrency,
             poll_seconds=settings.sandbox_poll_seconds,
             disable_after=settings.sandbox_disable_after,
+            disable_after_seconds=settings.sandbox_disable_after_seconds,
         )
         limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
         async with httpx.AsyncClient(limits=limits, timeout=config.timeout, follow_redirects=False) as client:
@@ -142,6 +145,10 @@ def create_app(
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
+    @app.exception_handler(IdempotencyConflict)
+    async def _conflict(_: Request, exc: IdempotencyConflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
     def db() -> Engine:
         found: Engine = state["engine"]
         return found
@@ -150,6 +157,13 @@ def create_app(
         worker: DeliveryWorker | None = state.get("worker")
         if worker is not None:
             worker.notify()
+
+    def _once(key: str | None, scope: str, change: Callable[[Connection], JsonObject]) -> Created:
+        """Run a create call's change once per ``Idempotency-Key`` (always, without one)."""
+        answer, ran = run_once(db(), key, scope, clock().timestamp(), change)
+        if ran:
+            committed()
+        return Created.model_validate(answer)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -204,7 +218,7 @@ def create_app(
         """Enable or disable an endpoint; enabling clears its failure count."""
         values: dict[str, Any] = {"enabled": body.enabled}
         if body.enabled:
-            values.update(consecutive_failures=0, disabled_reason=None)
+            values.update(consecutive_failures=0, failing_since=None, disabled_reason=None)
         else:
             values["disabled_reason"] = "disabled through the API"
         with db().begin() as conn:
@@ -271,11 +285,12 @@ def create_app(
         return {"id": message_id, "state": outbox.PENDING}
 
     @app.post("/cases", status_code=201, tags=["cases"])
-    def create_case(body: CaseIn) -> Created:
-        """Open a case (CREATE_CASE)."""
+    def create_case(body: CaseIn, idempotency_key: IdempotencyKey = None) -> Created:
+        """Open a case (CREATE_CASE). A retry with the same ``Idempotency-Key`` answers the first call's ids."""
         patient = body.submitter.to_patient()
         actor = body.actor.to_user() if body.actor else _submitter_as_user(patient)
-        with db().begin() as conn:
+
+        def change(conn: Connection) -> JsonObject:
             case_id, activity_id = platform.create_case(
                 conn,
                 clock(),
@@ -286,8 +301,9 @@ def create_app(
                 submitter=patient,
                 actor=actor,
             )
-        committed()
-        return Created(id=case_id, activity_id=activity_id)
+            return {"id": case_id, "activityId": activity_id}
+
+        return _once(idempotency_key, "POST /cases", change)
 
     @app.get("/cases/{case_id}", tags=["cases"])
     def get_case(case_id: str) -> JsonObject:
@@ -296,18 +312,21 @@ def create_app(
             return case_dict(platform.snapshot(conn, case_id))
 
     @app.post("/cases/{case_id}/status", status_code=201, tags=["cases"])
-    def change_status(case_id: str, body: StatusIn) -> Created:
+    def change_status(case_id: str, body: StatusIn, idempotency_key: IdempotencyKey = None) -> Created:
         """Move the case (CHANGE_CASE_STATUS, or REOPEN_CASE out of a closed status)."""
-        with db().begin() as conn:
+
+        def change(conn: Connection) -> JsonObject:
             activity_id = platform.change_status(conn, clock(), case_id, body.status, body.actor.to_user())
-        committed()
-        return Created(id=case_id, activity_id=activity_id)
+            return {"id": case_id, "activityId": activity_id}
+
+        return _once(idempotency_key, f"POST /cases/{case_id}/status", change)
 
     @app.post("/cases/{case_id}/comments", status_code=201, tags=["cases"])
-    def add_comment(case_id: str, body: CommentIn) -> Created:
+    def add_comment(case_id: str, body: CommentIn, idempotency_key: IdempotencyKey = None) -> Created:
         """Add a comment, with files as base64 (ADD_CASE_COMMENT)."""
         files = tuple(_decode(file) for file in body.attachments)
-        with db().begin() as conn:
+
+        def change(conn: Connection) -> JsonObject:
             comment_id, activity_id = platform.add_comment(
                 conn,
                 clock(),
@@ -319,21 +338,23 @@ def create_app(
                 files=files,
                 target_user=body.target_user.to_user() if body.target_user else None,
             )
-        committed()
-        return Created(id=comment_id, activity_id=activity_id)
+            return {"id": comment_id, "activityId": activity_id}
 
-    def _attach(case_id: str, file: platform.NewFile, uploader: UserIn) -> Created:
-        with db().begin() as conn:
+        return _once(idempotency_key, f"POST /cases/{case_id}/comments", change)
+
+    def _attach(case_id: str, file: platform.NewFile, uploader: UserIn, key: str | None) -> Created:
+        def change(conn: Connection) -> JsonObject:
             attachment_id, activity_id = platform.add_attachment(
                 conn, clock(), case_id, file=file, uploader=uploader.to_user()
             )
-        committed()
-        return Created(id=attachment_id, activity_id=activity_id)
+            return {"id": attachment_id, "activityId": activity_id}
+
+        return _once(key, f"POST /cases/{case_id}/attachments", change)
 
     @app.post("/cases/{case_id}/attachments", status_code=201, tags=["cases"])
-    def add_attachment(case_id: str, body: AttachmentIn) -> Created:
+    def add_attachment(case_id: str, body: AttachmentIn, idempotency_key: IdempotencyKey = None) -> Created:
         """Attach a file sent as base64 JSON (ADD_CASE_ATTACHMENT)."""
-        return _attach(case_id, _decode(body), body.uploaded_by)
+        return _attach(case_id, _decode(body), body.uploaded_by, idempotency_key)
 
     @app.post("/cases/{case_id}/attachments/upload", status_code=201, tags=["cases"])
     async def upload_attachment(
@@ -345,6 +366,7 @@ def create_app(
         uploader_id: Annotated[str | None, Form(alias="uploaderId")] = None,
         is_phi: Annotated[bool, Form(alias="isPHI")] = False,
         is_restricted: Annotated[bool, Form(alias="isRestricted")] = False,
+        idempotency_key: IdempotencyKey = None,
     ) -> Created:
         """Attach a file sent as a multipart upload (ADD_CASE_ATTACHMENT)."""
         data = await file.read()
@@ -354,7 +376,7 @@ def create_app(
         uploader = UserIn(
             id=uploader_id, first_name=uploader_first_name, last_name=uploader_last_name, email=uploader_email
         )
-        return await asyncio.to_thread(_attach, case_id, new, uploader)
+        return await asyncio.to_thread(_attach, case_id, new, uploader, idempotency_key)
 
     @app.get("/documents/{attachment_id}", tags=["documents"])
     def download(attachment_id: str, expires: int, sig: str) -> Response:

@@ -3,7 +3,9 @@
 Bodies are built at delivery from the stored event (the case snapshot of the moment it happened) with
 documents as the endpoint wants them: inline base64, or a signed link generated now and valid 15 minutes.
 The attempt log keeps time, status, latency and a short excerpt of the receiver's answer, never the body sent.
-An endpoint that fails ``disable_after`` times in a row is disabled until re-enabled through the API.
+An endpoint is disabled (until re-enabled through the API) once it has failed ``disable_after`` times in a row
+AND for ``disable_after_seconds`` without a success: a short outage never disables it. Disabling stops sending,
+not recording: its outbox rows keep being written and flow when it is enabled again.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import structlog
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from casehooks.events.wire import stringify
@@ -63,6 +65,7 @@ class DeliveryConfig:
     concurrency: int = 16
     poll_seconds: float = 0.25
     disable_after: int = 20
+    disable_after_seconds: float = 5 * 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,11 @@ class Result:
     latency_ms: float
     excerpt: str | None = None
     retry_after: float | None = None
+
+
+def should_disable(failures: int, failing_for: float, config: DeliveryConfig) -> bool:
+    """The disabling policy: enough failed attempts in a row AND long enough without a success."""
+    return failures >= config.disable_after and failing_for >= config.disable_after_seconds
 
 
 def delivery_headers(body: bytes, endpoint: Any) -> dict[str, str]:
@@ -252,7 +260,11 @@ class DeliveryWorker:
             if succeeded:
                 assert result.status is not None
                 outbox.mark_delivered(conn, item.id, self.owner, now=now, status=result.status)
-                conn.execute(update(endpoints).where(endpoints.c.id == item.endpoint_id).values(consecutive_failures=0))
+                conn.execute(
+                    update(endpoints)
+                    .where(endpoints.c.id == item.endpoint_id)
+                    .values(consecutive_failures=0, failing_since=None)
+                )
                 return
             delay = None
             if result.error != "refused" and is_retryable(result.status, result.error):
@@ -263,17 +275,20 @@ class DeliveryWorker:
                 outbox.mark_retry(
                     conn, item.id, self.owner, due_at=now + delay, status=result.status, error=result.error
                 )
-            failures = conn.execute(
+            failures, since = conn.execute(
                 update(endpoints)
                 .where(endpoints.c.id == item.endpoint_id)
-                .values(consecutive_failures=endpoints.c.consecutive_failures + 1)
-                .returning(endpoints.c.consecutive_failures)
-            ).scalar_one()
-            if failures >= self.config.disable_after:
+                .values(
+                    consecutive_failures=endpoints.c.consecutive_failures + 1,
+                    failing_since=func.coalesce(endpoints.c.failing_since, now),
+                )
+                .returning(endpoints.c.consecutive_failures, endpoints.c.failing_since)
+            ).one()
+            if should_disable(failures, now - since, self.config):
                 conn.execute(
                     update(endpoints)
                     .where(endpoints.c.id == item.endpoint_id, endpoints.c.enabled.is_(True))
-                    .values(enabled=False, disabled_reason=f"{failures} consecutive failed attempts")
+                    .values(enabled=False, disabled_reason=f"failing for {round(now - since)} s ({failures} attempts)")
                 )
                 log.warning("endpoint disabled", endpoint_id=item.endpoint_id, failures=failures)
         log.debug(

@@ -48,6 +48,7 @@ endpoints = Table(
     Column("event_types", JSON, nullable=False),  # [] means every type
     Column("enabled", Boolean, nullable=False),
     Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("failing_since", Float),  # unix seconds of the first failure of the current run of failures
     Column("disabled_reason", String(200)),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
@@ -145,4 +146,14 @@ attempts = Table(
     Column("error", String(32)),
     Column("latency_ms", Float, nullable=False),
     Column("response_excerpt", String(512)),
+)
+
+# Idempotent create calls: the answer given to each Idempotency-Key, written in the change's transaction.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("scope", String(200), nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
 )
