@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 from casehooks.events import CaseAttachmentAdded, CaseCommentAdded, parse_event, stringify
+from casehooks.sender.delivery import mask_excerpt
 from casehooks.signing import sign
 from tests.sender.sandbox_server import DOCTOR, PATIENT, MovableClock, new_case, register, running_sandbox
 from tests.sender.sink import Sink, running_sink
@@ -232,3 +233,18 @@ def test_a_host_that_resolves_to_the_metadata_service_is_never_called(tmp_path: 
         (attempt,) = api.get(f"/endpoints/{endpoint_id}/attempts").json()
         assert attempt["error"] == "refused"
         assert attempt["responseExcerpt"] == "cloud metadata address"
+
+
+def test_the_attempt_log_shows_the_shape_of_an_answer_not_its_text(tmp_path: Path, sink: Sink) -> None:
+    with running_sandbox(tmp_path) as api:
+        endpoint_id = register(api, sink.url, secret="s3cret")
+        new_case(api)
+        sink.wait_for(1)
+        _wait(lambda: bool(api.get(f"/endpoints/{endpoint_id}/attempts").json()))
+        (attempt,) = api.get(f"/endpoints/{endpoint_id}/attempts").json()
+    assert attempt["responseExcerpt"] == '{"xx":xxxx}'  # the sink answered {"ok":true}
+
+
+def test_masking_keeps_no_letter_or_digit() -> None:
+    masked = mask_excerpt(b"<html>AWS_SECRET=wJalrXUtnFEMI/K7MDENG ada@example.test 1985-02-03</html>")
+    assert masked == "<xxxx>XXX_XXXXXX=xXxxxXXxxXXXX/X0XXXXX xxx@xxxxxxx.xxxx 0000-00-00</xxxx>"

@@ -2,7 +2,8 @@
 
 Bodies are built at delivery from the stored event (the case snapshot of the moment it happened) with
 documents as the endpoint wants them: inline base64, or a signed link generated now and valid 15 minutes.
-The attempt log keeps time, status, latency and a short excerpt of the receiver's answer, never the body sent.
+The attempt log keeps time, status, latency and the masked shape of the start of the receiver's answer, never
+the body sent nor the answer's text.
 An endpoint is disabled (until re-enabled through the API) once it has failed ``disable_after`` times in a row
 AND for ``disable_after_seconds`` without a success: a short outage never disables it. Disabling stops sending,
 not recording: its outbox rows keep being written and flow when it is enabled again.
@@ -84,6 +85,16 @@ class Result:
     latency_ms: float
     excerpt: str | None = None
     retry_after: float | None = None
+
+
+_MASK = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "X" * 26 + "x" * 26 + "0" * 10)
+
+
+def mask_excerpt(data: bytes) -> str:
+    """The shape of the start of an answer, not its content: letters become x/X, digits 0, other characters
+    stay. The attempt log is readable without authentication, and an answer (an internal service's page, a
+    receiver's echo) may hold secrets or PHI; the shape still tells HTML from JSON from an empty body."""
+    return data.decode("utf-8", errors="replace").translate(_MASK)
 
 
 def should_disable(failures: int, failing_for: float, config: DeliveryConfig) -> bool:
@@ -233,7 +244,7 @@ class DeliveryWorker:
                     if len(excerpt) >= EXCERPT_BYTES:
                         break
                 latency = (time.perf_counter() - started) * 1000
-                text = bytes(excerpt[:EXCERPT_BYTES]).decode("utf-8", errors="replace")
+                text = mask_excerpt(bytes(excerpt[:EXCERPT_BYTES]))
                 return Result(
                     response.status_code, None, latency, text, parse_retry_after(response.headers.get("retry-after"))
                 )
