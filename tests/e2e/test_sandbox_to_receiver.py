@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.processes import Server, run_cli, start_server, wait_for
-from tests.sender.sandbox_server import DOCTOR, new_case, register, running_sandbox
+from tests.sender.sandbox_server import DOCTOR, MovableClock, new_case, register, running_sandbox
 
 pytestmark = pytest.mark.acceptance
 
@@ -128,5 +128,24 @@ def test_stream_survives_a_receiver_crash_and_every_event_is_stored_once(tmp_pat
         ids = [str(e["id"]) for e in stored_events(server)]
         assert sorted(ids) == sorted(activity_ids)
         assert len(ids) == len(set(ids))
+    finally:
+        server.stop()
+
+
+def test_secret_rotation_is_accepted_throughout_by_a_receiver_holding_both(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "receiver", webhook_secret="new-secret,old-secret")
+    clock = MovableClock()
+    try:
+        with running_sandbox(tmp_path, clock) as api:
+            endpoint_id = register(api, server.webhook, secret="old-secret")
+            case_id = new_case(api)
+            api.patch(f"/endpoints/{endpoint_id}", json={"secret": "new-secret", "secretOverlapSeconds": 600})
+            api.post(f"/cases/{case_id}/status", json={"status": "ASSIGNED", "actor": DOCTOR})
+            clock.advance(601)
+            api.post(f"/cases/{case_id}/status", json={"status": "IN_PROGRESS", "actor": DOCTOR})
+            wait_for(lambda: len(stored_events(server)) == 3, timeout=120)
+            attempts = api.get(f"/endpoints/{endpoint_id}/attempts").json()
+        # Moving the clock past the lease may send a row twice (at-least-once); none is refused.
+        assert {a["status"] for a in attempts} == {200}
     finally:
         server.stop()

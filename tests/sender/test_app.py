@@ -248,3 +248,20 @@ def test_the_attempt_log_shows_the_shape_of_an_answer_not_its_text(tmp_path: Pat
 def test_masking_keeps_no_letter_or_digit() -> None:
     masked = mask_excerpt(b"<html>AWS_SECRET=wJalrXUtnFEMI/K7MDENG ada@example.test 1985-02-03</html>")
     assert masked == "<xxxx>XXX_XXXXXX=xXxxxXXxxXXXX/X0XXXXX xxx@xxxxxxx.xxxx 0000-00-00</xxxx>"
+
+
+def test_a_rotated_secret_signs_once_its_overlap_is_over(tmp_path: Path, sink: Sink) -> None:
+    clock = MovableClock()
+    with running_sandbox(tmp_path, clock) as api:
+        endpoint_id = register(api, sink.url, secret="s3cret")
+        rotated = api.patch(f"/endpoints/{endpoint_id}", json={"secret": "next-one", "secretOverlapSeconds": 600})
+        assert rotated.status_code == 200, rotated.text
+        assert rotated.json()["secretSwitchesAt"] is not None
+        assert "next-one" not in rotated.text
+        new_case(api)
+        (during,) = sink.wait_for(1)  # the sink knows only the old secret: still signed with it
+        assert during.headers["x-cv-signature"] == sign(during.body, "s3cret")
+        clock.advance(601)
+        new_case(api)
+        _wait(lambda: any(a["status"] == 401 for a in api.get(f"/endpoints/{endpoint_id}/attempts").json()))
+        assert len(sink.received) == 1

@@ -147,7 +147,16 @@ class EndpointIn(ApiModel):
 
 
 class EndpointPatch(ApiModel):
-    enabled: bool
+    """Enable or disable an endpoint, and/or rotate its secret."""
+
+    enabled: bool | None = None
+    secret: str | None = Field(default=None, min_length=1, description="The new signing secret.")
+    secret_overlap_seconds: float = Field(
+        default=0,
+        ge=0,
+        le=30 * 86400,
+        description="Keep signing with the old secret this long, then switch to the new one.",
+    )
 
 
 class EndpointOut(ApiModel):
@@ -160,6 +169,7 @@ class EndpointOut(ApiModel):
     disabled_reason: str | None
     signed: bool
     auth_header_name: str | None
+    secret_switches_at: float | None = Field(default=None, description="When a rotated secret starts signing.")
 
 
 class Created(ApiModel):

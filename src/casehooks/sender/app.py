@@ -38,11 +38,12 @@ from casehooks.sender.api_models import (
     UserIn,
 )
 from casehooks.sender.db import link_key, open_engine
-from casehooks.sender.delivery import DeliveryConfig, DeliveryWorker, Resolver, resolve_host
+from casehooks.sender.delivery import DeliveryConfig, DeliveryWorker, Resolver, resolve_host, signing_secret
 from casehooks.sender.documents import LinkRefused, check_link
 from casehooks.sender.idempotency import IdempotencyConflict, run_once
 from casehooks.sender.payloads import JsonObject, Patient, User, case_dict
 from casehooks.sender.schedule import RetrySchedule
+from casehooks.sender.sealing import sandbox_keyring, secret_box
 from casehooks.sender.tables import attachments, attempts, endpoints
 from casehooks.sender.tables import outbox as outbox_rows
 from casehooks.sender.urlpolicy import OutboundRefused, UrlPolicy
@@ -73,8 +74,9 @@ def _endpoint_out(row: Any) -> EndpointOut:
         enabled=row.enabled,
         consecutive_failures=row.consecutive_failures,
         disabled_reason=row.disabled_reason,
-        signed=bool(row.secret),
+        signed=bool(row.secret or row.next_secret),
         auth_header_name=row.auth_header_name,
+        secret_switches_at=row.next_secret_from if row.next_secret else None,
     )
 
 
@@ -99,7 +101,9 @@ def create_app(
             else await asyncio.to_thread(open_engine, settings.resolved_sandbox_database_url)
         )
         key = await asyncio.to_thread(link_key, database)
-        state.update(engine=database, key=key)
+        master = settings.sandbox_master_key.get_secret_value() if settings.sandbox_master_key else None
+        box = await asyncio.to_thread(secret_box, database, sandbox_keyring(master, settings.data_dir))
+        state.update(engine=database, key=key, box=box)
         config = DeliveryConfig(
             public_url=settings.resolved_sandbox_public_url,
             link_key=key,
@@ -113,6 +117,7 @@ def create_app(
             poll_seconds=settings.sandbox_poll_seconds,
             disable_after=settings.sandbox_disable_after,
             disable_after_seconds=settings.sandbox_disable_after_seconds,
+            box=box,
         )
         limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
         async with httpx.AsyncClient(limits=limits, timeout=config.timeout, follow_redirects=False) as client:
@@ -184,9 +189,9 @@ def create_app(
                 insert(endpoints).values(
                     id=endpoint_id,
                     url=body.url,
-                    secret=body.secret,
+                    secret=state["box"].seal(body.secret, endpoint_id, "secret"),
                     auth_header_name=body.auth_header_name,
-                    auth_header_value=body.auth_header_value,
+                    auth_header_value=state["box"].seal(body.auth_header_value, endpoint_id, "auth_header_value"),
                     document_format=body.document_format,
                     event_types=body.event_types,
                     enabled=True,
@@ -215,18 +220,38 @@ def create_app(
 
     @app.patch("/endpoints/{endpoint_id}", tags=["endpoints"])
     def patch_endpoint(endpoint_id: str, body: EndpointPatch) -> EndpointOut:
-        """Enable or disable an endpoint; enabling clears its failure count."""
-        values: dict[str, Any] = {"enabled": body.enabled}
-        if body.enabled:
-            values.update(consecutive_failures=0, failing_since=None, disabled_reason=None)
-        else:
-            values["disabled_reason"] = "disabled through the API"
+        """Enable or disable an endpoint (enabling clears its failure count), and/or rotate its secret.
+
+        A new secret signs from ``now + secretOverlapSeconds`` on; until then the old one still signs, so the
+        receiver can be given ``new,old`` at any moment of the window (it accepts both).
+        """
+        values: dict[str, Any] = {}
+        if body.enabled is True:
+            values.update(enabled=True, consecutive_failures=0, failing_since=None, disabled_reason=None)
+        elif body.enabled is False:
+            values.update(enabled=False, disabled_reason="disabled through the API")
         with db().begin() as conn:
-            _endpoint(conn, endpoint_id)
-            conn.execute(update(endpoints).where(endpoints.c.id == endpoint_id).values(**values))
+            row = _endpoint(conn, endpoint_id)
+            if body.secret is not None:
+                values.update(_rotation(row, body.secret, body.secret_overlap_seconds))
+            if values:
+                conn.execute(update(endpoints).where(endpoints.c.id == endpoint_id).values(**values))
             row = _endpoint(conn, endpoint_id)
         committed()
         return _endpoint_out(row)
+
+    def _rotation(row: Any, new_secret: str, overlap: float) -> dict[str, Any]:
+        box = state["box"]
+        now = clock().timestamp()
+        current = signing_secret(row, box, now)  # a rotation still in its window is finished first
+        sealed_new = box.seal(new_secret, row.id, "next_secret")
+        if overlap <= 0 or current is None:
+            return {"secret": box.seal(new_secret, row.id, "secret"), "next_secret": None, "next_secret_from": None}
+        return {
+            "secret": box.seal(current, row.id, "secret"),
+            "next_secret": sealed_new,
+            "next_secret_from": now + overlap,
+        }
 
     @app.get("/endpoints/{endpoint_id}/attempts", tags=["endpoints"])
     def list_attempts(endpoint_id: str, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AttemptOut]:

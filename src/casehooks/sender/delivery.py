@@ -29,14 +29,16 @@ import structlog
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from casehooks.errors import CryptoError
 from casehooks.events.wire import stringify
 from casehooks.sender import outbox
 from casehooks.sender.documents import document_link
+from casehooks.sender.errorkind import error_kind
 from casehooks.sender.outbox import Claimed
 from casehooks.sender.payloads import fill_documents
 from casehooks.sender.schedule import RetrySchedule, is_retryable, parse_retry_after
+from casehooks.sender.sealing import SecretBox
 from casehooks.sender.tables import activities, attachments, attempts, endpoints
-from casehooks.sender.trigger import USER_AGENT, error_kind
 from casehooks.sender.urlpolicy import OutboundRefused, UrlPolicy
 from casehooks.signing import SIGNATURE_HEADER, sign
 
@@ -44,6 +46,8 @@ Clock = Callable[[], datetime]
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 EXCERPT_BYTES = 256
+#: The sandbox's own name: the real platform's user agent is not documented, and ``trigger`` has its own.
+USER_AGENT = "casehooks-sandbox/0.1"
 log = structlog.get_logger("casehooks.sandbox.delivery")
 
 
@@ -67,6 +71,7 @@ class DeliveryConfig:
     poll_seconds: float = 0.25
     disable_after: int = 20
     disable_after_seconds: float = 5 * 86400.0
+    box: SecretBox | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +107,24 @@ def should_disable(failures: int, failing_for: float, config: DeliveryConfig) ->
     return failures >= config.disable_after and failing_for >= config.disable_after_seconds
 
 
-def delivery_headers(body: bytes, endpoint: Any) -> dict[str, str]:
-    """The platform's request headers for ``body`` and the endpoint's authentication options."""
+def signing_secret(endpoint: Any, box: SecretBox | None, now: float) -> str | None:
+    """The one secret that signs now: the rotated-in secret once its overlap is over, else the current one."""
+    if endpoint.next_secret is not None and endpoint.next_secret_from is not None and now >= endpoint.next_secret_from:
+        return _open(box, endpoint.next_secret, endpoint.id, "next_secret")
+    return _open(box, endpoint.secret, endpoint.id, "secret")
+
+
+def _open(box: SecretBox | None, stored: str | None, endpoint_id: str, column: str) -> str | None:
+    return stored if box is None else box.open(stored, endpoint_id, column)
+
+
+def delivery_headers(body: bytes, secret: str | None, auth_header: tuple[str, str] | None) -> dict[str, str]:
+    """The platform's request headers for ``body``: one signature, and the static header if configured."""
     headers = {"content-type": "application/json", "user-agent": USER_AGENT}
-    if endpoint.secret:
-        headers[SIGNATURE_HEADER] = sign(body, endpoint.secret)
-    if endpoint.auth_header_name:
-        headers[endpoint.auth_header_name] = endpoint.auth_header_value or ""
+    if secret:
+        headers[SIGNATURE_HEADER] = sign(body, secret)
+    if auth_header is not None:
+        headers[auth_header[0]] = auth_header[1]
     return headers
 
 
@@ -201,6 +217,9 @@ class DeliveryWorker:
             result = await self._send(prepared)
         except OutboundRefused as exc:
             result = Result(None, "refused", 0.0, exc.reason)
+        except CryptoError:
+            # A sealed secret that does not open (another key, a tampered row): never send unsigned.
+            result = Result(None, "refused", 0.0, "endpoint secret does not open")
         except SQLAlchemyError as exc:
             # The lease expires and the row is claimed again; nothing else to do here.
             log.warning("delivery preparation failed", outbox_id=item.id, error=type(exc).__name__)
@@ -223,7 +242,13 @@ class DeliveryWorker:
                 return base64.b64encode(data).decode("ascii")
 
             body = stringify(fill_documents(event, content_for))
-        return Prepared(endpoint.url, body, delivery_headers(body, endpoint))
+        box = self.config.box
+        secret = signing_secret(endpoint, box, self.clock().timestamp())
+        auth = None
+        if endpoint.auth_header_name:
+            value = _open(box, endpoint.auth_header_value, endpoint.id, "auth_header_value")
+            auth = (endpoint.auth_header_name, value or "")
+        return Prepared(endpoint.url, body, delivery_headers(body, secret, auth))
 
     async def _send(self, prepared: Prepared) -> Result:
         parts = urlsplit(prepared.url)

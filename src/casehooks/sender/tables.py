@@ -41,7 +41,9 @@ endpoints = Table(
     metadata,
     Column("id", String(_ID), primary_key=True),
     Column("url", Text, nullable=False),
-    Column("secret", Text),
+    Column("secret", Text),  # sealed (casehooks.sender.sealing), as is auth_header_value
+    Column("next_secret", Text),  # sealed; signs from next_secret_from on (rotation with an overlap)
+    Column("next_secret_from", Float),
     Column("auth_header_name", String(200)),
     Column("auth_header_value", Text),
     Column("document_format", String(8), nullable=False),

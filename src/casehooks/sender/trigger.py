@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 
 from casehooks.events.wire import stringify
+from casehooks.sender.errorkind import error_kind
 from casehooks.sender.fake import DocumentFormatName, DocumentUrl, fake_event
 from casehooks.sender.ratelimit import TokenBucket
 from casehooks.sender.stats import Outcome, TriggerSummary
@@ -44,19 +45,6 @@ class TriggerOptions:
     seed: int | None = None
     timeout: float = 30.0
     templates: int = 32
-
-
-def error_kind(exc: httpx.HTTPError) -> str:
-    """A fixed word for a transport failure (never the message, which may echo a URL or data)."""
-    if isinstance(exc, httpx.TimeoutException):
-        return "timeout"
-    if isinstance(exc, httpx.ConnectError):
-        return "connect"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "protocol"
-    if isinstance(exc, httpx.TransportError):
-        return "transport"
-    return "http"
 
 
 def _own_ids(event: dict[str, Any]) -> list[str]:
