@@ -43,7 +43,7 @@ from casehooks.sender.documents import LinkRefused, check_link
 from casehooks.sender.idempotency import IdempotencyConflict, run_once
 from casehooks.sender.payloads import JsonObject, Patient, User, case_dict
 from casehooks.sender.schedule import RetrySchedule
-from casehooks.sender.sealing import sandbox_keyring, secret_box
+from casehooks.sender.sealing import sandbox_keyring, seal_clear_secrets, secret_box
 from casehooks.sender.tables import attachments, attempts, endpoints
 from casehooks.sender.tables import outbox as outbox_rows
 from casehooks.sender.urlpolicy import OutboundRefused, UrlPolicy
@@ -103,6 +103,7 @@ def create_app(
         key = await asyncio.to_thread(link_key, database)
         master = settings.sandbox_master_key.get_secret_value() if settings.sandbox_master_key else None
         box = await asyncio.to_thread(secret_box, database, sandbox_keyring(master, settings.data_dir))
+        await asyncio.to_thread(seal_clear_secrets, database, box)
         state.update(engine=database, key=key, box=box)
         config = DeliveryConfig(
             public_url=settings.resolved_sandbox_public_url,

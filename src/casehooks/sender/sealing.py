@@ -12,12 +12,12 @@ import base64
 import os
 from pathlib import Path
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from casehooks.crypto import DataKey, Keyring, WrappedKey
 from casehooks.errors import CryptoError
-from casehooks.sender.tables import keys
+from casehooks.sender.tables import endpoints, keys
 
 SECRETS_KEY = "endpoint_secrets"
 PREFIX = "sealed:v1:"
@@ -78,3 +78,20 @@ def secret_box(engine: Engine, keyring: Keyring) -> SecretBox:
         with engine.begin() as conn:
             found = conn.execute(select(keys.c.value).where(keys.c.name == SECRETS_KEY)).scalar_one()
     return SecretBox(DataKey.open(keyring, WrappedKey.from_bytes(bytes(found))))
+
+
+def seal_clear_secrets(engine: Engine, box: SecretBox) -> int:
+    """Seal the secrets a database from before sealing still holds in clear; return how many were sealed."""
+    columns = ("secret", "auth_header_value", "next_secret")
+    changed = 0
+    with engine.begin() as conn:
+        for row in conn.execute(select(endpoints)).all():
+            values = {
+                column: box.seal(getattr(row, column), row.id, column)
+                for column in columns
+                if getattr(row, column) is not None and not getattr(row, column).startswith(PREFIX)
+            }
+            if values:
+                conn.execute(update(endpoints).where(endpoints.c.id == row.id).values(**values))
+                changed += 1
+    return changed
