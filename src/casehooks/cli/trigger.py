@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
+import time
 from typing import Annotated
 
 import typer
@@ -56,33 +58,53 @@ def trigger(
     ] = None,
     timeout: Annotated[float, typer.Option(min=0.001, help="Seconds before a request times out.")] = 30.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    document_host: Annotated[str, typer.Option(help="URL format: where the document server listens.")] = "127.0.0.1",
+    document_port: Annotated[int, typer.Option(min=0, max=65535, help="URL format: its port (0: any free).")] = 0,
+    document_linger: Annotated[
+        float, typer.Option(min=0, help="URL format: seconds to keep serving documents after the last send.")
+    ] = 30.0,
 ) -> None:
     """Send realistic fake events, signed as the platform signs them; report status codes and latency."""
     fmt = document_format.upper()
     if fmt not in ("BASE64", "URL"):
         raise typer.BadParameter("BASE64 or URL", param_hint="--document-format")
     document: DocumentFormatName = "URL" if fmt == "URL" else "BASE64"
-    options = TriggerOptions(
-        url=to,
-        event_type=event,
-        count=count,
-        concurrency=concurrency,
-        rate=rate,
-        secret=secret,
-        auth_header=_auth_header(auth_header),
-        attachment_bytes=attachment_bytes,
-        document_format=document,
-        seed=seed,
-        timeout=timeout,
-    )
-    quiet = as_json or not sys.stdout.isatty()
-    summary = asyncio.run(run_trigger(options)) if quiet else _with_progress(options)
+    with contextlib.ExitStack() as stack:
+        documents = None
+        if document == "URL":
+            from casehooks.sender.docserver import DocumentServer
+
+            documents = stack.enter_context(DocumentServer(document_host, document_port))
+        summary = _run(
+            TriggerOptions(
+                url=to,
+                event_type=event,
+                count=count,
+                concurrency=concurrency,
+                rate=rate,
+                secret=secret,
+                auth_header=_auth_header(auth_header),
+                attachment_bytes=attachment_bytes,
+                document_format=document,
+                document_url=documents.link if documents else None,
+                on_document=documents.add if documents else None,
+                seed=seed,
+                timeout=timeout,
+            ),
+            quiet=as_json or not sys.stdout.isatty(),
+        )
+        if documents is not None and document_linger > 0:
+            time.sleep(document_linger)  # the receiver fetches documents after it answered
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
     else:
         _print_summary(Console(), summary)
     if summary.succeeded < summary.sent:
         raise typer.Exit(1)
+
+
+def _run(options: TriggerOptions, *, quiet: bool) -> TriggerSummary:
+    return asyncio.run(run_trigger(options)) if quiet else _with_progress(options)
 
 
 def _with_progress(options: TriggerOptions) -> TriggerSummary:

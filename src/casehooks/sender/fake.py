@@ -37,6 +37,7 @@ from casehooks.sender.payloads import (
 
 DocumentFormatName = Literal["BASE64", "URL"]
 DocumentUrl = Callable[[str], str]
+DocumentSink = Callable[[str, bytes], None]
 
 #: The moment fake events are placed around when the caller gives no clock.
 DEFAULT_NOW = datetime(2025, 9, 3, 23, 52, 43, 927000, tzinfo=UTC)
@@ -154,10 +155,17 @@ class _Maker:
         )
 
     def attachment(
-        self, uploader: User, size: int, document_format: DocumentFormatName, document_url: DocumentUrl | None
+        self,
+        uploader: User,
+        size: int,
+        document_format: DocumentFormatName,
+        document_url: DocumentUrl | None,
+        on_document: DocumentSink | None = None,
     ) -> AttachmentRecord:
         attachment_id = entity_id(self.rng)
         file_name, data = fake_file(self.rng, size)
+        if on_document is not None:
+            on_document(attachment_id, data)
         if document_format == "URL":
             content = (document_url or _example_url)(attachment_id)
         else:
@@ -208,6 +216,7 @@ def fake_event(
     document_format: DocumentFormatName = "BASE64",
     document_url: DocumentUrl | None = None,
     now: datetime | None = None,
+    on_document: DocumentSink | None = None,
 ) -> JsonObject:
     """One realistic event of ``event_type`` as the wire dict (serialise with ``stringify``).
 
@@ -216,7 +225,8 @@ def fake_event(
     ``payload``), and the case snapshot agrees with the event (archived after ``ARCHIVE_CASE``, closed after a
     decision ...). Files are ``attachment_bytes`` random bytes, inline as base64 or, with
     ``document_format="URL"``, as the link ``document_url(attachment_id)`` returns. A comment carries one
-    attachment, or none when ``attachment_bytes`` is 0. Unknown types raise ``ValueError``.
+    attachment, or none when ``attachment_bytes`` is 0. ``on_document(attachment_id, data)`` sees each file
+    before its link is asked for (a document server registers it). Unknown types raise ``ValueError``.
     """
     if event_type not in EVENT_TYPES:
         raise ValueError("unknown event type")
@@ -225,9 +235,9 @@ def fake_event(
     actor = m.user()
     activity_id = entity_id(rng)
     if event_type == "ADD_CASE_COMMENT":
-        attachments = (
-            (m.attachment(actor, attachment_bytes, document_format, document_url),) if attachment_bytes > 0 else ()
-        )
+        attachments: tuple[AttachmentRecord, ...] = ()
+        if attachment_bytes > 0:
+            attachments = (m.attachment(actor, attachment_bytes, document_format, document_url, on_document),)
         comment = CommentRecord(
             id=entity_id(rng),
             text=m.faker.paragraph(nb_sentences=2),
@@ -241,7 +251,7 @@ def fake_event(
         )
         return envelope(event_type, case, activity, objects={"comment": comment_dict(comment)})
     if event_type == "ADD_CASE_ATTACHMENT":
-        attachment = m.attachment(actor, attachment_bytes, document_format, document_url)
+        attachment = m.attachment(actor, attachment_bytes, document_format, document_url, on_document)
         activity = ActivityRecord(activity_id, event_type, m.now, actor, None, value_after=attachment.file_name)
         return envelope(event_type, case, activity, objects={"attachment": attachment_dict(attachment)})
     kind = _OWN_OBJECT.get(event_type)

@@ -20,7 +20,7 @@ import httpx
 
 from casehooks.events.wire import stringify
 from casehooks.sender.errorkind import error_kind
-from casehooks.sender.fake import DocumentFormatName, DocumentUrl, fake_event
+from casehooks.sender.fake import DocumentFormatName, DocumentSink, DocumentUrl, fake_event
 from casehooks.sender.ratelimit import TokenBucket
 from casehooks.sender.stats import Outcome, TriggerSummary
 from casehooks.signing import SIGNATURE_HEADER, sign
@@ -42,6 +42,7 @@ class TriggerOptions:
     attachment_bytes: int = 1024
     document_format: DocumentFormatName = "BASE64"
     document_url: DocumentUrl | None = None
+    on_document: DocumentSink | None = None
     seed: int | None = None
     timeout: float = 30.0
     templates: int = 32
@@ -84,6 +85,7 @@ class EventBodies:
                 attachment_bytes=options.attachment_bytes,
                 document_format=options.document_format,
                 document_url=options.document_url,
+                on_document=options.on_document,
             )
             self._templates.append((stringify(event), [i.encode("ascii") for i in _own_ids(event)]))
 
