@@ -106,6 +106,26 @@ class StatusIn(ApiModel):
     actor: UserIn
 
 
+class EscalationIn(ApiModel):
+    escalated: bool = True
+    actor: UserIn
+
+
+class ArchiveIn(ApiModel):
+    reason: Literal["COMPLETE", "INELIGIBLE"]
+    actor: UserIn
+
+
+class ActorIn(ApiModel):
+    actor: UserIn
+
+
+class AssigneeIn(ApiModel):
+    assignee: UserIn
+    actor: UserIn
+    remove: bool = False
+
+
 class FileIn(ApiModel):
     """A file as JSON: its bytes in base64."""
 

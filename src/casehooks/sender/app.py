@@ -22,8 +22,11 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from casehooks.errors import NotFound
-from casehooks.sender import outbox, platform
+from casehooks.sender import actions, outbox, platform
 from casehooks.sender.api_models import (
+    ActorIn,
+    ArchiveIn,
+    AssigneeIn,
     AttachmentIn,
     AttemptOut,
     CaseIn,
@@ -32,6 +35,7 @@ from casehooks.sender.api_models import (
     EndpointIn,
     EndpointOut,
     EndpointPatch,
+    EscalationIn,
     FileIn,
     MessageOut,
     StatusIn,
@@ -346,6 +350,48 @@ def create_app(
             return {"id": case_id, "activityId": activity_id}
 
         return _once(idempotency_key, f"POST /cases/{case_id}/status", change)
+
+    @app.post("/cases/{case_id}/escalation", status_code=201, tags=["cases"])
+    def escalate(case_id: str, body: EscalationIn, idempotency_key: IdempotencyKey = None) -> Created:
+        """Escalate or de-escalate the case (ESCALATE_CASE / DEESCALATE_CASE)."""
+
+        def change(conn: Connection) -> JsonObject:
+            actor = body.actor.to_user()
+            activity_id = actions.escalate(conn, clock(), case_id, actor, escalated=body.escalated)
+            return {"id": case_id, "activityId": activity_id}
+
+        return _once(idempotency_key, f"POST /cases/{case_id}/escalation", change)
+
+    @app.post("/cases/{case_id}/archive", status_code=201, tags=["cases"])
+    def archive(case_id: str, body: ArchiveIn, idempotency_key: IdempotencyKey = None) -> Created:
+        """Archive the case with a reason (ARCHIVE_CASE)."""
+
+        def change(conn: Connection) -> JsonObject:
+            activity_id = actions.archive(conn, clock(), case_id, body.actor.to_user(), reason=body.reason)
+            return {"id": case_id, "activityId": activity_id}
+
+        return _once(idempotency_key, f"POST /cases/{case_id}/archive", change)
+
+    @app.post("/cases/{case_id}/import", status_code=201, tags=["cases"])
+    def import_case(case_id: str, body: ActorIn, idempotency_key: IdempotencyKey = None) -> Created:
+        """Mark the case imported (IMPORT_CASE)."""
+
+        def change(conn: Connection) -> JsonObject:
+            activity_id = actions.import_case(conn, clock(), case_id, body.actor.to_user())
+            return {"id": case_id, "activityId": activity_id}
+
+        return _once(idempotency_key, f"POST /cases/{case_id}/import", change)
+
+    @app.post("/cases/{case_id}/assignees", status_code=201, tags=["cases"])
+    def assign(case_id: str, body: AssigneeIn, idempotency_key: IdempotencyKey = None) -> Created:
+        """Add (or, with ``remove``, remove) an assignee (ADD_CASE_ASSIGNEE / REMOVE_CASE_ASSIGNEE)."""
+
+        def change(conn: Connection) -> JsonObject:
+            actor, assignee = body.actor.to_user(), body.assignee.to_user()
+            activity_id = actions.assign(conn, clock(), case_id, actor, assignee, remove=body.remove)
+            return {"id": case_id, "activityId": activity_id}
+
+        return _once(idempotency_key, f"POST /cases/{case_id}/assignees", change)
 
     @app.post("/cases/{case_id}/comments", status_code=201, tags=["cases"])
     def add_comment(case_id: str, body: CommentIn, idempotency_key: IdempotencyKey = None) -> Created:
