@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 import string
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Header
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
@@ -14,6 +15,8 @@ from casehooks.events.enums import AuthorRole, CaseStatus, Gender, OrganizationR
 from casehooks.sender.payloads import Patient, User
 
 _USER_ID_ALPHABET = string.ascii_letters + string.digits
+#: The optional header that makes a create call idempotent.
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 
 
 def new_user_id() -> str:

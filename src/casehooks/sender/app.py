@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import httpx
-from fastapi import FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
+from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy import Connection, Engine, insert, select, update
@@ -37,6 +37,7 @@ from casehooks.sender.api_models import (
     EndpointPatch,
     EscalationIn,
     FileIn,
+    IdempotencyKey,
     MessageOut,
     StatusIn,
     UserIn,
@@ -45,6 +46,7 @@ from casehooks.sender.db import link_key, open_engine
 from casehooks.sender.delivery import DeliveryConfig, DeliveryWorker, Resolver, resolve_host, signing_secret
 from casehooks.sender.documents import LinkRefused, check_link
 from casehooks.sender.idempotency import IdempotencyConflict, run_once
+from casehooks.sender.object_routes import add_object_routes
 from casehooks.sender.payloads import JsonObject, Patient, User, case_dict
 from casehooks.sender.schedule import RetrySchedule
 from casehooks.sender.sealing import sandbox_keyring, seal_clear_secrets, secret_box
@@ -54,7 +56,6 @@ from casehooks.sender.urlpolicy import OutboundRefused, UrlPolicy
 from casehooks.settings import Settings
 
 Clock = Callable[[], datetime]
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 
 
 def system_clock() -> datetime:
@@ -449,6 +450,8 @@ def create_app(
             id=uploader_id, first_name=uploader_first_name, last_name=uploader_last_name, email=uploader_email
         )
         return await asyncio.to_thread(_attach, case_id, new, uploader, idempotency_key)
+
+    add_object_routes(app, clock, _once, settings.resolved_sandbox_public_url)
 
     @app.get("/documents/{attachment_id}", tags=["documents"])
     def download(attachment_id: str, expires: int, sig: str) -> Response:

@@ -159,3 +159,15 @@ idempotency_keys = Table(
     Column("response", JSON, nullable=False),
     Column("created_at", Float, nullable=False),
 )
+
+# The case's own objects beyond comments and files (decisions, orders, appointments, forms, payment info), each
+# kept as the wire object it was last sent as.
+case_objects = Table(
+    "case_objects",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("case_id", String(_ID), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
