@@ -167,6 +167,9 @@ class EndpointIn(ApiModel):
     auth_header_value: str | None = None
     document_format: Literal["BASE64", "URL"] = "BASE64"
     event_types: list[str] = Field(default_factory=list, description="Event types to send; empty for all.")
+    case_data: Literal["EVENT", "FULL"] = Field(
+        default="EVENT", description="EVENT: only event data; FULL: the case carries its whole history."
+    )
 
 
 class EndpointPatch(ApiModel):
@@ -192,6 +195,7 @@ class EndpointOut(ApiModel):
     disabled_reason: str | None
     signed: bool
     auth_header_name: str | None
+    case_data: str = "EVENT"
     secret_switches_at: float | None = Field(default=None, description="When a rotated secret starts signing.")
 
 

@@ -81,6 +81,7 @@ def _endpoint_out(row: Any) -> EndpointOut:
         disabled_reason=row.disabled_reason,
         signed=bool(row.secret or row.next_secret),
         auth_header_name=row.auth_header_name,
+        case_data=row.case_data,
         secret_switches_at=row.next_secret_from if row.next_secret else None,
     )
 
@@ -200,6 +201,7 @@ def create_app(
                     auth_header_value=state["box"].seal(body.auth_header_value, endpoint_id, "auth_header_value"),
                     document_format=body.document_format,
                     event_types=body.event_types,
+                    case_data=body.case_data,
                     enabled=True,
                     consecutive_failures=0,
                     created_at=clock(),

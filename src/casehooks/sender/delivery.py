@@ -34,6 +34,7 @@ from casehooks.events.wire import stringify
 from casehooks.sender import outbox
 from casehooks.sender.documents import document_link
 from casehooks.sender.errorkind import error_kind
+from casehooks.sender.full_case import case_history, with_full_case
 from casehooks.sender.outbox import Claimed
 from casehooks.sender.payloads import fill_documents
 from casehooks.sender.schedule import RetrySchedule, is_retryable, parse_retry_after
@@ -233,7 +234,14 @@ class DeliveryWorker:
         with self.engine.connect() as conn:
             endpoint = conn.execute(select(endpoints).where(endpoints.c.id == item.endpoint_id)).one()
             self.config.policy.check_url(endpoint.url)
-            event = conn.execute(select(activities.c.event).where(activities.c.id == item.activity_id)).scalar_one()
+            stored = conn.execute(
+                select(activities.c.event, activities.c.case_id, activities.c.created_at).where(
+                    activities.c.id == item.activity_id
+                )
+            ).one()
+            event = stored.event
+            if endpoint.case_data == "FULL":
+                event = with_full_case(event, case_history(conn, stored.case_id, stored.created_at))
 
             def content_for(attachment_id: str) -> str:
                 if endpoint.document_format == "URL":

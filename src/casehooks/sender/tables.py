@@ -44,6 +44,7 @@ endpoints = Table(
     Column("secret", Text),  # sealed (casehooks.sender.sealing), as is auth_header_value
     Column("next_secret", Text),  # sealed; signs from next_secret_from on (rotation with an overlap)
     Column("next_secret_from", Float),
+    Column("case_data", String(8), nullable=False, server_default="EVENT"),  # EVENT or FULL (whole history)
     Column("auth_header_name", String(200)),
     Column("auth_header_value", Text),
     Column("document_format", String(8), nullable=False),
