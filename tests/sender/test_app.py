@@ -265,3 +265,17 @@ def test_a_rotated_secret_signs_once_its_overlap_is_over(tmp_path: Path, sink: S
         new_case(api)
         _wait(lambda: any(a["status"] == 401 for a in api.get(f"/endpoints/{endpoint_id}/attempts").json()))
         assert len(sink.received) == 1
+
+
+def test_delivery_connects_to_the_address_it_checked_not_to_a_fresh_lookup(tmp_path: Path, sink: Sink) -> None:
+    port = sink.url.split(":")[2].split("/")[0]
+
+    async def resolver(host: str, _port: int) -> list[str]:
+        # hooks.invalid exists in no DNS: only a connection to the checked address can reach the sink.
+        return ["127.0.0.1"] if host == "hooks.invalid" else []
+
+    with running_sandbox(tmp_path, resolver=resolver) as api:
+        register(api, sink.url.replace("127.0.0.1", "hooks.invalid"), secret="s3cret")
+        new_case(api)
+        (received,) = sink.wait_for(1, timeout=120)
+    assert received.headers["host"] == f"hooks.invalid:{port}"

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 import structlog
@@ -101,6 +101,16 @@ def mask_excerpt(data: bytes) -> str:
     stay. The attempt log is readable without authentication, and an answer (an internal service's page, a
     receiver's echo) may hold secrets or PHI; the shape still tells HTML from JSON from an empty body."""
     return data.decode("utf-8", errors="replace").translate(_MASK)
+
+
+def pinned_request(prepared: Prepared, parts: SplitResult, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The URL with its host replaced by the checked ``address``; the name goes in ``Host`` and the TLS SNI."""
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    headers = {**prepared.headers, "host": parts.netloc.rpartition("@")[2]}
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return urlunsplit(parts._replace(netloc=netloc)), headers, extensions
 
 
 def should_disable(failures: int, failing_for: float, config: DeliveryConfig) -> bool:
@@ -266,10 +276,18 @@ class DeliveryWorker:
         except (OSError, UnicodeError):
             return Result(None, "dns", 0.0)
         self.config.policy.check(prepared.url, addresses)
+        # Connect to the address just checked, not to the name again: a resolver answering differently at
+        # connect time (DNS rebinding) cannot steer the request elsewhere. TLS still verifies the name (SNI).
+        url, headers, extensions = pinned_request(prepared, parts, addresses[0])
         started = time.perf_counter()
         try:
             async with self.client.stream(
-                "POST", prepared.url, content=prepared.body, headers=prepared.headers, timeout=self.config.timeout
+                "POST",
+                url,
+                content=prepared.body,
+                headers=headers,
+                timeout=self.config.timeout,
+                extensions=extensions,
             ) as response:
                 excerpt = bytearray()
                 async for chunk in response.aiter_bytes():

@@ -7,8 +7,7 @@ embedded in IPv6 (mapped, compatible, NAT64 ``64:ff9b::/96`` and ``64:ff9b:1::/4
 Teredo): each embedded address is checked as if it were the destination. Loopback is allowed by default (the
 sandbox's first use is a receiver on the same machine). When an allow-list is configured, only hosts and
 networks on it are allowed. The check is repeated at every delivery against fresh DNS answers, so a name that
-later resolves somewhere forbidden is caught (a resolver answering differently between check and connect is
-still possible; run production senders behind an egress proxy).
+later resolves somewhere forbidden is caught (and the delivery connects to the address that was checked).
 """
 
 from __future__ import annotations
