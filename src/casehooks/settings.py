@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     sandbox_retry_cap_seconds: float = Field(default=3600.0, gt=0)
     sandbox_max_attempts: int = Field(default=12, ge=1)
     sandbox_disable_after: int = Field(default=20, ge=1)
+    # Sandbox endpoint secrets sealed at rest: master key entries (id:base64), else <data_dir>/sandbox.key.
+    sandbox_master_key: SecretStr | None = None
+    # Sandbox endpoint disabling: only after failing this long without a success (and disable_after attempts).
+    sandbox_disable_after_seconds: float = Field(default=5 * 86400.0, ge=0)
     outbound_allow: str = ""
     outbound_allow_loopback: bool = True
 

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.processes import Server, run_cli, start_server, wait_for
-from tests.sender.sandbox_server import DOCTOR, new_case, register, running_sandbox
+from tests.sender.sandbox_server import DOCTOR, MovableClock, new_case, register, running_sandbox
 
 pytestmark = pytest.mark.acceptance
 
@@ -129,5 +129,62 @@ def test_stream_survives_a_receiver_crash_and_every_event_is_stored_once(tmp_pat
         ids = [str(e["id"]) for e in stored_events(server)]
         assert sorted(ids) == sorted(activity_ids)
         assert len(ids) == len(set(ids))
+    finally:
+        server.stop()
+
+
+def test_secret_rotation_is_accepted_throughout_by_a_receiver_holding_both(tmp_path: Path) -> None:
+    server = start_server(tmp_path / "receiver", webhook_secret="new-secret,old-secret")
+    clock = MovableClock()
+    try:
+        with running_sandbox(tmp_path, clock) as api:
+            endpoint_id = register(api, server.webhook, secret="old-secret")
+            case_id = new_case(api)
+            api.patch(f"/endpoints/{endpoint_id}", json={"secret": "new-secret", "secretOverlapSeconds": 600})
+            api.post(f"/cases/{case_id}/status", json={"status": "ASSIGNED", "actor": DOCTOR})
+            clock.advance(601)
+            api.post(f"/cases/{case_id}/status", json={"status": "IN_PROGRESS", "actor": DOCTOR})
+            wait_for(lambda: len(stored_events(server)) == 3, timeout=120)
+            attempts = api.get(f"/endpoints/{endpoint_id}/attempts").json()
+        # Moving the clock past the lease may send a row twice (at-least-once); none is refused.
+        assert {a["status"] for a in attempts} == {200}
+    finally:
+        server.stop()
+
+
+def test_every_sandbox_action_lands_in_the_receivers_case_timeline(tmp_path: Path) -> None:
+    from tests.sender.test_actions import NURSE
+    from tests.sender.test_case_objects import drive_every_change
+
+    server = start_server(tmp_path / "receiver", webhook_secret=SECRET)
+    try:
+        with running_sandbox(tmp_path) as api:
+            register(api, server.webhook, secret=SECRET)
+            case_id = new_case(api)
+            for path, body in [
+                ("assignees", {"assignee": NURSE, "actor": DOCTOR}),
+                ("status", {"status": "IN_PROGRESS", "actor": DOCTOR}),
+                ("escalation", {"escalated": True, "actor": DOCTOR}),
+            ]:
+                assert api.post(f"/cases/{case_id}/{path}", json=body).status_code == 201
+            drive_every_change(api, case_id)
+            for path, body in [
+                ("import", {"actor": DOCTOR}),
+                ("archive", {"reason": "COMPLETE", "actor": DOCTOR}),
+            ]:
+                assert api.post(f"/cases/{case_id}/{path}", json=body).status_code == 201
+            wait_for(lambda: len(stored_events(server)) == 15, timeout=120)
+        types = {str(e["event_type"]) for e in stored_events(server)}
+        assert types == {
+            *("CREATE_CASE", "ADD_CASE_ASSIGNEE", "CHANGE_CASE_STATUS", "ESCALATE_CASE", "ADD_FORM_RESPONSE"),
+            *("ADD_CASE_DECISION", "DECISION_DELETED", "ORDER_CREATED", "ORDER_TRACKING_ADDED"),
+            *("ADD_PAYMENT_INFO_USING_LINK", "CALENDAR_EVENT_CREATED", "CALENDAR_EVENT_RESCHEDULED"),
+            *("CALENDAR_EVENT_CANCELED", "IMPORT_CASE", "ARCHIVE_CASE"),
+        }
+        case = json.loads(run_cli(server.env, "cases", "show", case_id, "--reveal", "--json").stdout)
+        assert case["status"] == "IN_PROGRESS"  # the decision was deleted
+        assert case["is_archived"] is True and case["is_escalated"] is True and case["is_imported"] is True
+        timeline_types = [item.get("type") or item.get("event_type") for item in case["timeline"]]
+        assert "ARCHIVE_CASE" in json.dumps(case["timeline"]) and "ADD_CASE_DECISION" in json.dumps(timeline_types)
     finally:
         server.stop()

@@ -4,14 +4,15 @@ import time
 from pathlib import Path
 
 from casehooks.events import CaseAttachmentAdded, CaseCommentAdded, parse_event, stringify
+from casehooks.sender.delivery import mask_excerpt
 from casehooks.signing import sign
-from tests.sender.sandbox_server import DOCTOR, MovableClock, new_case, register, running_sandbox
+from tests.sender.sandbox_server import DOCTOR, PATIENT, MovableClock, new_case, register, running_sandbox
 from tests.sender.sink import Sink, running_sink
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(200))
 
 
-def _wait(predicate, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+def _wait(predicate, timeout: float = 120.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
@@ -90,17 +91,67 @@ def test_a_500_is_retried_until_it_succeeds(tmp_path: Path) -> None:
 
 
 def test_endpoint_is_disabled_after_consecutive_failures_and_can_be_revived(tmp_path: Path) -> None:
-    with running_sink() as sink, running_sandbox(tmp_path, sandbox_disable_after=3) as api:
+    settings = {"sandbox_disable_after": 3, "sandbox_disable_after_seconds": 0}
+    with running_sink() as sink, running_sandbox(tmp_path, **settings) as api:
         sink.script.extend([500] * 3)
         endpoint_id = register(api, sink.url)
         new_case(api)
         _wait(lambda: not api.get(f"/endpoints/{endpoint_id}").json()["enabled"])
         endpoint = api.get(f"/endpoints/{endpoint_id}").json()
         assert endpoint["consecutiveFailures"] == 3
-        assert "3 consecutive" in endpoint["disabledReason"]
+        assert "3 attempts" in endpoint["disabledReason"]
+        new_case(api)  # recorded while disabled
         assert sink.received == []
         api.patch(f"/endpoints/{endpoint_id}", json={"enabled": True})
-        sink.wait_for(1)
+        sink.wait_for(2)
+
+
+def test_failures_shorter_than_the_disable_time_never_disable(tmp_path: Path) -> None:
+    clock = MovableClock()
+    settings = {"sandbox_disable_after": 3, "sandbox_disable_after_seconds": 3600}
+    with running_sink() as sink, running_sandbox(tmp_path, clock, **settings) as api:
+        sink.script.extend([503] * 6)
+        endpoint_id = register(api, sink.url)
+        new_case(api)
+        _wait(lambda: api.get(f"/endpoints/{endpoint_id}").json()["consecutiveFailures"] >= 6)
+        assert api.get(f"/endpoints/{endpoint_id}").json()["enabled"] is True
+        sink.wait_for(1)  # the seventh attempt is accepted
+        assert api.get(f"/endpoints/{endpoint_id}").json()["consecutiveFailures"] == 0
+
+
+def test_failing_for_the_disable_time_disables(tmp_path: Path) -> None:
+    clock = MovableClock()
+    settings = {"sandbox_disable_after": 3, "sandbox_disable_after_seconds": 3600}
+    with running_sink() as sink, running_sandbox(tmp_path, clock, **settings) as api:
+        sink.script.extend([503] * 1000)
+        endpoint_id = register(api, sink.url)
+        new_case(api)
+        _wait(lambda: api.get(f"/endpoints/{endpoint_id}").json()["consecutiveFailures"] >= 3)
+        assert api.get(f"/endpoints/{endpoint_id}").json()["enabled"] is True
+        clock.advance(3601)
+        _wait(lambda: not api.get(f"/endpoints/{endpoint_id}").json()["enabled"])
+        assert "failing for" in api.get(f"/endpoints/{endpoint_id}").json()["disabledReason"]
+
+
+CASE = {"organizationId": "652f45e9-eb17-4955-8197-4170e375327f", "productBundle": "B-GLP", "submitter": PATIENT}
+
+
+def test_a_retried_create_with_the_same_idempotency_key_creates_once(tmp_path: Path, sink: Sink) -> None:
+    with running_sandbox(tmp_path) as api:
+        endpoint_id = register(api, sink.url)
+        headers = {"Idempotency-Key": "create-42"}
+        first = api.post("/cases", json=CASE, headers=headers)
+        second = api.post("/cases", json=CASE, headers=headers)
+        assert first.status_code == second.status_code == 201
+        assert first.json() == second.json()
+        other = api.post("/cases", json=CASE, headers={"Idempotency-Key": "create-43"}).json()
+        assert other["id"] != first.json()["id"]
+        messages = api.get(f"/endpoints/{endpoint_id}/messages").json()
+        assert sorted(m["activityId"] for m in messages) == sorted([first.json()["activityId"], other["activityId"]])
+        case_id = first.json()["id"]
+        reused = api.post(f"/cases/{case_id}/status", json={"status": "ASSIGNED", "actor": DOCTOR}, headers=headers)
+        assert reused.status_code == 409
+        assert "create-42" not in reused.text
 
 
 def test_manual_redelivery_sends_again(tmp_path: Path, sink: Sink) -> None:
@@ -182,3 +233,49 @@ def test_a_host_that_resolves_to_the_metadata_service_is_never_called(tmp_path: 
         (attempt,) = api.get(f"/endpoints/{endpoint_id}/attempts").json()
         assert attempt["error"] == "refused"
         assert attempt["responseExcerpt"] == "cloud metadata address"
+
+
+def test_the_attempt_log_shows_the_shape_of_an_answer_not_its_text(tmp_path: Path, sink: Sink) -> None:
+    with running_sandbox(tmp_path) as api:
+        endpoint_id = register(api, sink.url, secret="s3cret")
+        new_case(api)
+        sink.wait_for(1)
+        _wait(lambda: bool(api.get(f"/endpoints/{endpoint_id}/attempts").json()))
+        (attempt,) = api.get(f"/endpoints/{endpoint_id}/attempts").json()
+    assert attempt["responseExcerpt"] == '{"xx":xxxx}'  # the sink answered {"ok":true}
+
+
+def test_masking_keeps_no_letter_or_digit() -> None:
+    masked = mask_excerpt(b"<html>AWS_SECRET=wJalrXUtnFEMI/K7MDENG ada@example.test 1985-02-03</html>")
+    assert masked == "<xxxx>XXX_XXXXXX=xXxxxXXxxXXXX/X0XXXXX xxx@xxxxxxx.xxxx 0000-00-00</xxxx>"
+
+
+def test_a_rotated_secret_signs_once_its_overlap_is_over(tmp_path: Path, sink: Sink) -> None:
+    clock = MovableClock()
+    with running_sandbox(tmp_path, clock) as api:
+        endpoint_id = register(api, sink.url, secret="s3cret")
+        rotated = api.patch(f"/endpoints/{endpoint_id}", json={"secret": "next-one", "secretOverlapSeconds": 600})
+        assert rotated.status_code == 200, rotated.text
+        assert rotated.json()["secretSwitchesAt"] is not None
+        assert "next-one" not in rotated.text
+        new_case(api)
+        (during,) = sink.wait_for(1)  # the sink knows only the old secret: still signed with it
+        assert during.headers["x-cv-signature"] == sign(during.body, "s3cret")
+        clock.advance(601)
+        new_case(api)
+        _wait(lambda: any(a["status"] == 401 for a in api.get(f"/endpoints/{endpoint_id}/attempts").json()))
+        assert len(sink.received) == 1
+
+
+def test_delivery_connects_to_the_address_it_checked_not_to_a_fresh_lookup(tmp_path: Path, sink: Sink) -> None:
+    port = sink.url.split(":")[2].split("/")[0]
+
+    async def resolver(host: str, _port: int) -> list[str]:
+        # hooks.invalid exists in no DNS: only a connection to the checked address can reach the sink.
+        return ["127.0.0.1"] if host == "hooks.invalid" else []
+
+    with running_sandbox(tmp_path, resolver=resolver) as api:
+        register(api, sink.url.replace("127.0.0.1", "hooks.invalid"), secret="s3cret")
+        new_case(api)
+        (received,) = sink.wait_for(1, timeout=120)
+    assert received.headers["host"] == f"hooks.invalid:{port}"

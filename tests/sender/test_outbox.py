@@ -58,14 +58,14 @@ def _case(engine: Engine) -> str:
     return activity_id
 
 
-def test_a_change_enqueues_one_row_per_matching_enabled_endpoint(engine: Engine) -> None:
+def test_a_change_enqueues_one_row_per_matching_endpoint_disabled_ones_too(engine: Engine) -> None:
     _endpoint(engine, "all", [])
     _endpoint(engine, "creates", ["CREATE_CASE"])
     _endpoint(engine, "comments", ["ADD_CASE_COMMENT"])
     _endpoint(engine, "off", [], enabled=False)
     _case(engine)
     with engine.connect() as conn:
-        assert sorted(conn.execute(select(rows.c.endpoint_id)).scalars()) == ["all", "creates"]
+        assert sorted(conn.execute(select(rows.c.endpoint_id)).scalars()) == ["all", "creates", "off"]
 
 
 def test_a_claimed_row_is_not_claimed_again_until_its_lease_expires(engine: Engine) -> None:

@@ -67,6 +67,33 @@ def test_bodies_are_deterministic_and_get_fresh_ids() -> None:
     assert len(ids) == 4
 
 
+def test_runs_without_a_seed_never_share_ids() -> None:
+    options = TriggerOptions(url="http://unused", count=3, templates=1)
+    first = [parse_event(EventBodies(options).body(i)) for i in range(3)]
+    second = [parse_event(EventBodies(options).body(i)) for i in range(3)]
+    ids = {event.activity.id for event in first + second}  # type: ignore[union-attr]
+    assert len(ids) == 6
+    assert first[0].case.id != second[0].case.id  # type: ignore[union-attr]
+
+
+def test_a_secret_list_signs_with_the_first(sink: Sink) -> None:
+    summary = asyncio.run(run_trigger(TriggerOptions(url=sink.url, count=2, secret=" s3cret , old-one")))
+    assert summary.statuses == {200: 2}
+    for item in sink.received:
+        assert item.headers["x-cv-signature"] == sign(item.body, "s3cret")
+
+
+def test_cli_refuses_an_unknown_type_and_lists_the_known_ones() -> None:
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    result = subprocess.run(
+        [*BASE, "FOO", "--to", "http://127.0.0.1:9/hook"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "ADD_CASE_DECISION" in result.stderr and "CALENDAR_EVENT_CREATED" in result.stderr
+    listing = subprocess.run([*BASE, "--help"], env={**env, "COLUMNS": "400"}, capture_output=True, text=True)
+    assert "ORDER_TRACKING_ADDED" in listing.stdout
+
+
 def test_cli_prints_a_json_summary(sink: Sink) -> None:
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     result = subprocess.run(

@@ -1,6 +1,10 @@
-import pytest
+from ipaddress import IPv4Address, IPv6Address
 
-from casehooks.sender.urlpolicy import OutboundRefused, UrlPolicy
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from casehooks.sender.urlpolicy import OutboundRefused, UrlPolicy, loose_ipv4
 
 
 @pytest.mark.parametrize(
@@ -61,3 +65,71 @@ def test_bad_urls_are_refused(url: str) -> None:
 def test_unresolvable_host_is_refused() -> None:
     with pytest.raises(OutboundRefused, match="resolve"):
         UrlPolicy().check("http://nowhere.invalid/", [])
+
+
+LINK_LOCAL_V4 = st.integers(min_value=int(IPv4Address("169.254.0.0")), max_value=int(IPv4Address("169.254.255.255")))
+
+
+TEREDO_PREFIX = (0x20010000 << 96) | (0x41414141 << 64) | (0x8000 << 48) | (0x1234 << 32)
+
+
+def _encodings(number: int) -> list[str]:
+    """Every host spelling of one IPv4 address that a connect could reach it by."""
+    a, b, c, d = IPv4Address(number).packed
+    return [
+        str(number),
+        hex(number),
+        f"0{number:o}",
+        f"0{a:o}.0{b:o}.0{c:o}.0{d:o}",
+        f"{hex(a)}.{hex(b)}.{hex(c)}.{hex(d)}",
+        f"{a}.{b}.{(c << 8) | d}",
+        f"{a}.{(b << 16) | (c << 8) | d}",
+        f"[::ffff:{IPv4Address(number)}]",
+        f"[{IPv6Address((0xFFFF << 32) | number)}]",
+        f"[::{IPv4Address(number)}]",
+        f"[{IPv6Address((0x64FF9B << 96) | number)}]",
+        f"[64:ff9b::{IPv4Address(number)}]",
+        f"[{IPv6Address((0x0064FF9B0001 << 80) | number)}]",
+        f"[{IPv6Address((0x2002 << 112) | (number << 80) | 1)}]",
+        f"[{IPv6Address(TEREDO_PREFIX | (number ^ 0xFFFFFFFF))}]",
+    ]
+
+
+@settings(max_examples=200, deadline=None)
+@given(number=LINK_LOCAL_V4)
+def test_every_encoding_of_a_link_local_address_is_refused(number: int) -> None:
+    for host in _encodings(number):
+        with pytest.raises(OutboundRefused, match=r"metadata|link-local"):
+            UrlPolicy().check_url(f"http://{host}/hook")
+
+
+@settings(max_examples=100, deadline=None)
+@given(number=LINK_LOCAL_V4)
+def test_a_name_resolving_to_an_embedded_link_local_address_is_refused(number: int) -> None:
+    for host in _encodings(number)[7:]:
+        with pytest.raises(OutboundRefused):
+            UrlPolicy().check("http://innocent.example/hook", [host.strip("[]")])
+
+
+def test_the_metadata_address_in_every_encoding_is_named() -> None:
+    for host in _encodings(int(IPv4Address("169.254.169.254"))):
+        with pytest.raises(OutboundRefused, match="metadata"):
+            UrlPolicy().check_url(f"http://{host}/")
+
+
+@settings(max_examples=100, deadline=None)
+@given(number=st.integers(min_value=int(IPv4Address("127.0.0.0")), max_value=int(IPv4Address("127.255.255.255"))))
+def test_every_encoding_of_loopback_is_refused_when_loopback_is(number: int) -> None:
+    for host in _encodings(number):
+        with pytest.raises(OutboundRefused, match="loopback"):
+            UrlPolicy(allow_loopback=False).check_url(f"http://{host}/hook")
+
+
+@pytest.mark.parametrize("host", ["example.com", "1.example", "0x.example", "hooks-1.example.com"])
+def test_names_are_not_read_as_numbers(host: str) -> None:
+    assert loose_ipv4(host) is None
+
+
+def test_public_addresses_in_numeric_forms_pass() -> None:
+    UrlPolicy().check_url("http://1572395042/hook")  # 93.184.216.34
+    UrlPolicy().check_url("http://[2002:5db8:d822::1]/hook")  # 6to4 of a public address

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
+import time
 from typing import Annotated
 
 import typer
@@ -12,7 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from casehooks.sender.fake import DocumentFormatName
+from casehooks.sender.fake import EVENT_TYPES, DocumentFormatName
 from casehooks.sender.stats import Outcome, TriggerSummary
 from casehooks.sender.trigger import TriggerOptions, run_trigger
 
@@ -26,11 +28,24 @@ def _auth_header(value: str | None) -> tuple[str, str] | None:
     return name.strip(), secret.strip()
 
 
+def _event_type(value: str) -> str:
+    if value not in EVENT_TYPES:
+        raise typer.BadParameter(f"unknown event type; one of: {', '.join(EVENT_TYPES)}")
+    return value
+
+
 def trigger(
-    event: Annotated[str, typer.Argument(help="The event type, e.g. ADD_CASE_COMMENT.")],
+    event: Annotated[
+        str,
+        typer.Argument(help=f"The event type, one of: {', '.join(EVENT_TYPES)}.", callback=_event_type),
+    ],
     to: Annotated[str, typer.Option("--to", help="The receiver's webhook URL.")],
     secret: Annotated[
-        str | None, typer.Option(help="Sign with x-cv-signature under this secret.", envvar="CASEHOOKS_WEBHOOK_SECRET")
+        str | None,
+        typer.Option(
+            help="Sign with x-cv-signature under this secret (of a list NEW,OLD, the first).",
+            envvar="CASEHOOKS_WEBHOOK_SECRET",
+        ),
     ] = None,
     auth_header: Annotated[str | None, typer.Option("--auth-header", help="A static header, NAME:VALUE.")] = None,
     count: Annotated[int, typer.Option(min=0, help="How many events to send.")] = 1,
@@ -38,36 +53,58 @@ def trigger(
     rate: Annotated[float | None, typer.Option(min=0.001, help="Events a second (default: unpaced).")] = None,
     attachment_bytes: Annotated[int, typer.Option(min=0, help="Size of each attached file.")] = 1024,
     document_format: Annotated[str, typer.Option(help="BASE64 or URL.")] = "BASE64",
-    seed: Annotated[int, typer.Option(help="Seed of the fake data (same seed, same events).")] = 0,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed of the fake data (same seed, same events; default: fresh every run).")
+    ] = None,
     timeout: Annotated[float, typer.Option(min=0.001, help="Seconds before a request times out.")] = 30.0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    document_host: Annotated[str, typer.Option(help="URL format: where the document server listens.")] = "127.0.0.1",
+    document_port: Annotated[int, typer.Option(min=0, max=65535, help="URL format: its port (0: any free).")] = 0,
+    document_linger: Annotated[
+        float, typer.Option(min=0, help="URL format: seconds to keep serving documents after the last send.")
+    ] = 30.0,
 ) -> None:
     """Send realistic fake events, signed as the platform signs them; report status codes and latency."""
     fmt = document_format.upper()
     if fmt not in ("BASE64", "URL"):
         raise typer.BadParameter("BASE64 or URL", param_hint="--document-format")
     document: DocumentFormatName = "URL" if fmt == "URL" else "BASE64"
-    options = TriggerOptions(
-        url=to,
-        event_type=event,
-        count=count,
-        concurrency=concurrency,
-        rate=rate,
-        secret=secret,
-        auth_header=_auth_header(auth_header),
-        attachment_bytes=attachment_bytes,
-        document_format=document,
-        seed=seed,
-        timeout=timeout,
-    )
-    quiet = as_json or not sys.stdout.isatty()
-    summary = asyncio.run(run_trigger(options)) if quiet else _with_progress(options)
+    with contextlib.ExitStack() as stack:
+        documents = None
+        if document == "URL":
+            from casehooks.sender.docserver import DocumentServer
+
+            documents = stack.enter_context(DocumentServer(document_host, document_port))
+        summary = _run(
+            TriggerOptions(
+                url=to,
+                event_type=event,
+                count=count,
+                concurrency=concurrency,
+                rate=rate,
+                secret=secret,
+                auth_header=_auth_header(auth_header),
+                attachment_bytes=attachment_bytes,
+                document_format=document,
+                document_url=documents.link if documents else None,
+                on_document=documents.add if documents else None,
+                seed=seed,
+                timeout=timeout,
+            ),
+            quiet=as_json or not sys.stdout.isatty(),
+        )
+        if documents is not None and document_linger > 0:
+            time.sleep(document_linger)  # the receiver fetches documents after it answered
     if as_json:
         typer.echo(json.dumps(summary.to_dict(), indent=2))
     else:
         _print_summary(Console(), summary)
     if summary.succeeded < summary.sent:
         raise typer.Exit(1)
+
+
+def _run(options: TriggerOptions, *, quiet: bool) -> TriggerSummary:
+    return asyncio.run(run_trigger(options)) if quiet else _with_progress(options)
 
 
 def _with_progress(options: TriggerOptions) -> TriggerSummary:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import secrets
 import string
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Header
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
@@ -14,6 +15,8 @@ from casehooks.events.enums import AuthorRole, CaseStatus, Gender, OrganizationR
 from casehooks.sender.payloads import Patient, User
 
 _USER_ID_ALPHABET = string.ascii_letters + string.digits
+#: The optional header that makes a create call idempotent.
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", min_length=1, max_length=200)]
 
 
 def new_user_id() -> str:
@@ -106,6 +109,26 @@ class StatusIn(ApiModel):
     actor: UserIn
 
 
+class EscalationIn(ApiModel):
+    escalated: bool = True
+    actor: UserIn
+
+
+class ArchiveIn(ApiModel):
+    reason: Literal["COMPLETE", "INELIGIBLE"]
+    actor: UserIn
+
+
+class ActorIn(ApiModel):
+    actor: UserIn
+
+
+class AssigneeIn(ApiModel):
+    assignee: UserIn
+    actor: UserIn
+    remove: bool = False
+
+
 class FileIn(ApiModel):
     """A file as JSON: its bytes in base64."""
 
@@ -144,10 +167,22 @@ class EndpointIn(ApiModel):
     auth_header_value: str | None = None
     document_format: Literal["BASE64", "URL"] = "BASE64"
     event_types: list[str] = Field(default_factory=list, description="Event types to send; empty for all.")
+    case_data: Literal["EVENT", "FULL"] = Field(
+        default="EVENT", description="EVENT: only event data; FULL: the case carries its whole history."
+    )
 
 
 class EndpointPatch(ApiModel):
-    enabled: bool
+    """Enable or disable an endpoint, and/or rotate its secret."""
+
+    enabled: bool | None = None
+    secret: str | None = Field(default=None, min_length=1, description="The new signing secret.")
+    secret_overlap_seconds: float = Field(
+        default=0,
+        ge=0,
+        le=30 * 86400,
+        description="Keep signing with the old secret this long, then switch to the new one.",
+    )
 
 
 class EndpointOut(ApiModel):
@@ -160,6 +195,8 @@ class EndpointOut(ApiModel):
     disabled_reason: str | None
     signed: bool
     auth_header_name: str | None
+    case_data: str = "EVENT"
+    secret_switches_at: float | None = Field(default=None, description="When a rotated secret starts signing.")
 
 
 class Created(ApiModel):

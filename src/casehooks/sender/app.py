@@ -19,11 +19,14 @@ import httpx
 from fastapi import FastAPI, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 
 from casehooks.errors import NotFound
-from casehooks.sender import outbox, platform
+from casehooks.sender import actions, outbox, platform
 from casehooks.sender.api_models import (
+    ActorIn,
+    ArchiveIn,
+    AssigneeIn,
     AttachmentIn,
     AttemptOut,
     CaseIn,
@@ -32,16 +35,21 @@ from casehooks.sender.api_models import (
     EndpointIn,
     EndpointOut,
     EndpointPatch,
+    EscalationIn,
     FileIn,
+    IdempotencyKey,
     MessageOut,
     StatusIn,
     UserIn,
 )
 from casehooks.sender.db import link_key, open_engine
-from casehooks.sender.delivery import DeliveryConfig, DeliveryWorker, Resolver, resolve_host
+from casehooks.sender.delivery import DeliveryConfig, DeliveryWorker, Resolver, resolve_host, signing_secret
 from casehooks.sender.documents import LinkRefused, check_link
+from casehooks.sender.idempotency import IdempotencyConflict, run_once
+from casehooks.sender.object_routes import add_object_routes
 from casehooks.sender.payloads import JsonObject, Patient, User, case_dict
 from casehooks.sender.schedule import RetrySchedule
+from casehooks.sender.sealing import sandbox_keyring, seal_clear_secrets, secret_box
 from casehooks.sender.tables import attachments, attempts, endpoints
 from casehooks.sender.tables import outbox as outbox_rows
 from casehooks.sender.urlpolicy import OutboundRefused, UrlPolicy
@@ -71,8 +79,10 @@ def _endpoint_out(row: Any) -> EndpointOut:
         enabled=row.enabled,
         consecutive_failures=row.consecutive_failures,
         disabled_reason=row.disabled_reason,
-        signed=bool(row.secret),
+        signed=bool(row.secret or row.next_secret),
         auth_header_name=row.auth_header_name,
+        case_data=row.case_data,
+        secret_switches_at=row.next_secret_from if row.next_secret else None,
     )
 
 
@@ -97,7 +107,10 @@ def create_app(
             else await asyncio.to_thread(open_engine, settings.resolved_sandbox_database_url)
         )
         key = await asyncio.to_thread(link_key, database)
-        state.update(engine=database, key=key)
+        master = settings.sandbox_master_key.get_secret_value() if settings.sandbox_master_key else None
+        box = await asyncio.to_thread(secret_box, database, sandbox_keyring(master, settings.data_dir))
+        await asyncio.to_thread(seal_clear_secrets, database, box)
+        state.update(engine=database, key=key, box=box)
         config = DeliveryConfig(
             public_url=settings.resolved_sandbox_public_url,
             link_key=key,
@@ -110,6 +123,8 @@ def create_app(
             concurrency=settings.sandbox_delivery_concurrency,
             poll_seconds=settings.sandbox_poll_seconds,
             disable_after=settings.sandbox_disable_after,
+            disable_after_seconds=settings.sandbox_disable_after_seconds,
+            box=box,
         )
         limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
         async with httpx.AsyncClient(limits=limits, timeout=config.timeout, follow_redirects=False) as client:
@@ -142,6 +157,10 @@ def create_app(
     async def _not_found(_: Request, exc: NotFound) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=404)
 
+    @app.exception_handler(IdempotencyConflict)
+    async def _conflict(_: Request, exc: IdempotencyConflict) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=409)
+
     def db() -> Engine:
         found: Engine = state["engine"]
         return found
@@ -150,6 +169,13 @@ def create_app(
         worker: DeliveryWorker | None = state.get("worker")
         if worker is not None:
             worker.notify()
+
+    def _once(key: str | None, scope: str, change: Callable[[Connection], JsonObject]) -> Created:
+        """Run a create call's change once per ``Idempotency-Key`` (always, without one)."""
+        answer, ran = run_once(db(), key, scope, clock().timestamp(), change)
+        if ran:
+            committed()
+        return Created.model_validate(answer)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -170,11 +196,12 @@ def create_app(
                 insert(endpoints).values(
                     id=endpoint_id,
                     url=body.url,
-                    secret=body.secret,
+                    secret=state["box"].seal(body.secret, endpoint_id, "secret"),
                     auth_header_name=body.auth_header_name,
-                    auth_header_value=body.auth_header_value,
+                    auth_header_value=state["box"].seal(body.auth_header_value, endpoint_id, "auth_header_value"),
                     document_format=body.document_format,
                     event_types=body.event_types,
+                    case_data=body.case_data,
                     enabled=True,
                     consecutive_failures=0,
                     created_at=clock(),
@@ -201,18 +228,38 @@ def create_app(
 
     @app.patch("/endpoints/{endpoint_id}", tags=["endpoints"])
     def patch_endpoint(endpoint_id: str, body: EndpointPatch) -> EndpointOut:
-        """Enable or disable an endpoint; enabling clears its failure count."""
-        values: dict[str, Any] = {"enabled": body.enabled}
-        if body.enabled:
-            values.update(consecutive_failures=0, disabled_reason=None)
-        else:
-            values["disabled_reason"] = "disabled through the API"
+        """Enable or disable an endpoint (enabling clears its failure count), and/or rotate its secret.
+
+        A new secret signs from ``now + secretOverlapSeconds`` on; until then the old one still signs, so the
+        receiver can be given ``new,old`` at any moment of the window (it accepts both).
+        """
+        values: dict[str, Any] = {}
+        if body.enabled is True:
+            values.update(enabled=True, consecutive_failures=0, failing_since=None, disabled_reason=None)
+        elif body.enabled is False:
+            values.update(enabled=False, disabled_reason="disabled through the API")
         with db().begin() as conn:
-            _endpoint(conn, endpoint_id)
-            conn.execute(update(endpoints).where(endpoints.c.id == endpoint_id).values(**values))
+            row = _endpoint(conn, endpoint_id)
+            if body.secret is not None:
+                values.update(_rotation(row, body.secret, body.secret_overlap_seconds))
+            if values:
+                conn.execute(update(endpoints).where(endpoints.c.id == endpoint_id).values(**values))
             row = _endpoint(conn, endpoint_id)
         committed()
         return _endpoint_out(row)
+
+    def _rotation(row: Any, new_secret: str, overlap: float) -> dict[str, Any]:
+        box = state["box"]
+        now = clock().timestamp()
+        current = signing_secret(row, box, now)  # a rotation still in its window is finished first
+        sealed_new = box.seal(new_secret, row.id, "next_secret")
+        if overlap <= 0 or current is None:
+            return {"secret": box.seal(new_secret, row.id, "secret"), "next_secret": None, "next_secret_from": None}
+        return {
+            "secret": box.seal(current, row.id, "secret"),
+            "next_secret": sealed_new,
+            "next_secret_from": now + overlap,
+        }
 
     @app.get("/endpoints/{endpoint_id}/attempts", tags=["endpoints"])
     def list_attempts(endpoint_id: str, limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[AttemptOut]:
@@ -271,11 +318,12 @@ def create_app(
         return {"id": message_id, "state": outbox.PENDING}
 
     @app.post("/cases", status_code=201, tags=["cases"])
-    def create_case(body: CaseIn) -> Created:
-        """Open a case (CREATE_CASE)."""
+    def create_case(body: CaseIn, idempotency_key: IdempotencyKey = None) -> Created:
+        """Open a case (CREATE_CASE). A retry with the same ``Idempotency-Key`` answers the first call's ids."""
         patient = body.submitter.to_patient()
         actor = body.actor.to_user() if body.actor else _submitter_as_user(patient)
-        with db().begin() as conn:
+
+        def change(conn: Connection) -> JsonObject:
             case_id, activity_id = platform.create_case(
                 conn,
                 clock(),
@@ -286,8 +334,9 @@ def create_app(
                 submitter=patient,
                 actor=actor,
             )
-        committed()
-        return Created(id=case_id, activity_id=activity_id)
+            return {"id": case_id, "activityId": activity_id}
+
+        return _once(idempotency_key, "POST /cases", change)
 
     @app.get("/cases/{case_id}", tags=["cases"])
     def get_case(case_id: str) -> JsonObject:
@@ -296,18 +345,63 @@ def create_app(
             return case_dict(platform.snapshot(conn, case_id))
 
     @app.post("/cases/{case_id}/status", status_code=201, tags=["cases"])
-    def change_status(case_id: str, body: StatusIn) -> Created:
+    def change_status(case_id: str, body: StatusIn, idempotency_key: IdempotencyKey = None) -> Created:
         """Move the case (CHANGE_CASE_STATUS, or REOPEN_CASE out of a closed status)."""
-        with db().begin() as conn:
+
+        def change(conn: Connection) -> JsonObject:
             activity_id = platform.change_status(conn, clock(), case_id, body.status, body.actor.to_user())
-        committed()
-        return Created(id=case_id, activity_id=activity_id)
+            return {"id": case_id, "activityId": activity_id}
+
+        return _once(idempotency_key, f"POST /cases/{case_id}/status", change)
+
+    @app.post("/cases/{case_id}/escalation", status_code=201, tags=["cases"])
+    def escalate(case_id: str, body: EscalationIn, idempotency_key: IdempotencyKey = None) -> Created:
+        """Escalate or de-escalate the case (ESCALATE_CASE / DEESCALATE_CASE)."""
+
+        def change(conn: Connection) -> JsonObject:
+            actor = body.actor.to_user()
+            activity_id = actions.escalate(conn, clock(), case_id, actor, escalated=body.escalated)
+            return {"id": case_id, "activityId": activity_id}
+
+        return _once(idempotency_key, f"POST /cases/{case_id}/escalation", change)
+
+    @app.post("/cases/{case_id}/archive", status_code=201, tags=["cases"])
+    def archive(case_id: str, body: ArchiveIn, idempotency_key: IdempotencyKey = None) -> Created:
+        """Archive the case with a reason (ARCHIVE_CASE)."""
+
+        def change(conn: Connection) -> JsonObject:
+            activity_id = actions.archive(conn, clock(), case_id, body.actor.to_user(), reason=body.reason)
+            return {"id": case_id, "activityId": activity_id}
+
+        return _once(idempotency_key, f"POST /cases/{case_id}/archive", change)
+
+    @app.post("/cases/{case_id}/import", status_code=201, tags=["cases"])
+    def import_case(case_id: str, body: ActorIn, idempotency_key: IdempotencyKey = None) -> Created:
+        """Mark the case imported (IMPORT_CASE)."""
+
+        def change(conn: Connection) -> JsonObject:
+            activity_id = actions.import_case(conn, clock(), case_id, body.actor.to_user())
+            return {"id": case_id, "activityId": activity_id}
+
+        return _once(idempotency_key, f"POST /cases/{case_id}/import", change)
+
+    @app.post("/cases/{case_id}/assignees", status_code=201, tags=["cases"])
+    def assign(case_id: str, body: AssigneeIn, idempotency_key: IdempotencyKey = None) -> Created:
+        """Add (or, with ``remove``, remove) an assignee (ADD_CASE_ASSIGNEE / REMOVE_CASE_ASSIGNEE)."""
+
+        def change(conn: Connection) -> JsonObject:
+            actor, assignee = body.actor.to_user(), body.assignee.to_user()
+            activity_id = actions.assign(conn, clock(), case_id, actor, assignee, remove=body.remove)
+            return {"id": case_id, "activityId": activity_id}
+
+        return _once(idempotency_key, f"POST /cases/{case_id}/assignees", change)
 
     @app.post("/cases/{case_id}/comments", status_code=201, tags=["cases"])
-    def add_comment(case_id: str, body: CommentIn) -> Created:
+    def add_comment(case_id: str, body: CommentIn, idempotency_key: IdempotencyKey = None) -> Created:
         """Add a comment, with files as base64 (ADD_CASE_COMMENT)."""
         files = tuple(_decode(file) for file in body.attachments)
-        with db().begin() as conn:
+
+        def change(conn: Connection) -> JsonObject:
             comment_id, activity_id = platform.add_comment(
                 conn,
                 clock(),
@@ -319,21 +413,23 @@ def create_app(
                 files=files,
                 target_user=body.target_user.to_user() if body.target_user else None,
             )
-        committed()
-        return Created(id=comment_id, activity_id=activity_id)
+            return {"id": comment_id, "activityId": activity_id}
 
-    def _attach(case_id: str, file: platform.NewFile, uploader: UserIn) -> Created:
-        with db().begin() as conn:
+        return _once(idempotency_key, f"POST /cases/{case_id}/comments", change)
+
+    def _attach(case_id: str, file: platform.NewFile, uploader: UserIn, key: str | None) -> Created:
+        def change(conn: Connection) -> JsonObject:
             attachment_id, activity_id = platform.add_attachment(
                 conn, clock(), case_id, file=file, uploader=uploader.to_user()
             )
-        committed()
-        return Created(id=attachment_id, activity_id=activity_id)
+            return {"id": attachment_id, "activityId": activity_id}
+
+        return _once(key, f"POST /cases/{case_id}/attachments", change)
 
     @app.post("/cases/{case_id}/attachments", status_code=201, tags=["cases"])
-    def add_attachment(case_id: str, body: AttachmentIn) -> Created:
+    def add_attachment(case_id: str, body: AttachmentIn, idempotency_key: IdempotencyKey = None) -> Created:
         """Attach a file sent as base64 JSON (ADD_CASE_ATTACHMENT)."""
-        return _attach(case_id, _decode(body), body.uploaded_by)
+        return _attach(case_id, _decode(body), body.uploaded_by, idempotency_key)
 
     @app.post("/cases/{case_id}/attachments/upload", status_code=201, tags=["cases"])
     async def upload_attachment(
@@ -345,6 +441,7 @@ def create_app(
         uploader_id: Annotated[str | None, Form(alias="uploaderId")] = None,
         is_phi: Annotated[bool, Form(alias="isPHI")] = False,
         is_restricted: Annotated[bool, Form(alias="isRestricted")] = False,
+        idempotency_key: IdempotencyKey = None,
     ) -> Created:
         """Attach a file sent as a multipart upload (ADD_CASE_ATTACHMENT)."""
         data = await file.read()
@@ -354,7 +451,9 @@ def create_app(
         uploader = UserIn(
             id=uploader_id, first_name=uploader_first_name, last_name=uploader_last_name, email=uploader_email
         )
-        return await asyncio.to_thread(_attach, case_id, new, uploader)
+        return await asyncio.to_thread(_attach, case_id, new, uploader, idempotency_key)
+
+    add_object_routes(app, clock, _once, settings.resolved_sandbox_public_url)
 
     @app.get("/documents/{attachment_id}", tags=["documents"])
     def download(attachment_id: str, expires: int, sig: str) -> Response:

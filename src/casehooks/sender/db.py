@@ -1,4 +1,4 @@
-"""The sandbox's database engine: SQLite (WAL) by default, PostgreSQL by URL; tables created at start."""
+"""The sandbox's database engine: SQLite (WAL) by default, PostgreSQL by URL; migrated at start."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from casehooks.sender.tables import keys, metadata
+from casehooks.sender import migrate
+from casehooks.sender.tables import keys
 
 LINK_KEY = "document_links"
 
 
 def open_engine(url: str) -> Engine:
-    """An engine for ``url`` with the sandbox's tables created."""
+    """An engine for ``url`` with the sandbox's schema migrated to the latest revision."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -28,7 +29,7 @@ def open_engine(url: str) -> Engine:
 
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    metadata.create_all(engine)
+    migrate.upgrade(engine)
     return engine
 
 

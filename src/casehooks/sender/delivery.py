@@ -2,8 +2,11 @@
 
 Bodies are built at delivery from the stored event (the case snapshot of the moment it happened) with
 documents as the endpoint wants them: inline base64, or a signed link generated now and valid 15 minutes.
-The attempt log keeps time, status, latency and a short excerpt of the receiver's answer, never the body sent.
-An endpoint that fails ``disable_after`` times in a row is disabled until re-enabled through the API.
+The attempt log keeps time, status, latency and the masked shape of the start of the receiver's answer, never
+the body sent nor the answer's text.
+An endpoint is disabled (until re-enabled through the API) once it has failed ``disable_after`` times in a row
+AND for ``disable_after_seconds`` without a success: a short outage never disables it. Disabling stops sending,
+not recording: its outbox rows keep being written and flow when it is enabled again.
 """
 
 from __future__ import annotations
@@ -19,21 +22,24 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 import structlog
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from casehooks.errors import CryptoError
 from casehooks.events.wire import stringify
 from casehooks.sender import outbox
 from casehooks.sender.documents import document_link
+from casehooks.sender.errorkind import error_kind
+from casehooks.sender.full_case import case_history, with_full_case
 from casehooks.sender.outbox import Claimed
 from casehooks.sender.payloads import fill_documents
 from casehooks.sender.schedule import RetrySchedule, is_retryable, parse_retry_after
+from casehooks.sender.sealing import SecretBox
 from casehooks.sender.tables import activities, attachments, attempts, endpoints
-from casehooks.sender.trigger import USER_AGENT, error_kind
 from casehooks.sender.urlpolicy import OutboundRefused, UrlPolicy
 from casehooks.signing import SIGNATURE_HEADER, sign
 
@@ -41,6 +47,8 @@ Clock = Callable[[], datetime]
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 EXCERPT_BYTES = 256
+#: The sandbox's own name: the real platform's user agent is not documented, and ``trigger`` has its own.
+USER_AGENT = "casehooks-sandbox/0.1"
 log = structlog.get_logger("casehooks.sandbox.delivery")
 
 
@@ -63,6 +71,8 @@ class DeliveryConfig:
     concurrency: int = 16
     poll_seconds: float = 0.25
     disable_after: int = 20
+    disable_after_seconds: float = 5 * 86400.0
+    box: SecretBox | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,13 +93,49 @@ class Result:
     retry_after: float | None = None
 
 
-def delivery_headers(body: bytes, endpoint: Any) -> dict[str, str]:
-    """The platform's request headers for ``body`` and the endpoint's authentication options."""
+_MASK = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "X" * 26 + "x" * 26 + "0" * 10)
+
+
+def mask_excerpt(data: bytes) -> str:
+    """The shape of the start of an answer, not its content: letters become x/X, digits 0, other characters
+    stay. The attempt log is readable without authentication, and an answer (an internal service's page, a
+    receiver's echo) may hold secrets or PHI; the shape still tells HTML from JSON from an empty body."""
+    return data.decode("utf-8", errors="replace").translate(_MASK)
+
+
+def pinned_request(prepared: Prepared, parts: SplitResult, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The URL with its host replaced by the checked ``address``; the name goes in ``Host`` and the TLS SNI."""
+    host = parts.hostname or ""
+    literal = f"[{address}]" if ":" in address else address
+    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
+    headers = {**prepared.headers, "host": parts.netloc.rpartition("@")[2]}
+    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
+    return urlunsplit(parts._replace(netloc=netloc)), headers, extensions
+
+
+def should_disable(failures: int, failing_for: float, config: DeliveryConfig) -> bool:
+    """The disabling policy: enough failed attempts in a row AND long enough without a success."""
+    return failures >= config.disable_after and failing_for >= config.disable_after_seconds
+
+
+def signing_secret(endpoint: Any, box: SecretBox | None, now: float) -> str | None:
+    """The one secret that signs now: the rotated-in secret once its overlap is over, else the current one."""
+    if endpoint.next_secret is not None and endpoint.next_secret_from is not None and now >= endpoint.next_secret_from:
+        return _open(box, endpoint.next_secret, endpoint.id, "next_secret")
+    return _open(box, endpoint.secret, endpoint.id, "secret")
+
+
+def _open(box: SecretBox | None, stored: str | None, endpoint_id: str, column: str) -> str | None:
+    return stored if box is None else box.open(stored, endpoint_id, column)
+
+
+def delivery_headers(body: bytes, secret: str | None, auth_header: tuple[str, str] | None) -> dict[str, str]:
+    """The platform's request headers for ``body``: one signature, and the static header if configured."""
     headers = {"content-type": "application/json", "user-agent": USER_AGENT}
-    if endpoint.secret:
-        headers[SIGNATURE_HEADER] = sign(body, endpoint.secret)
-    if endpoint.auth_header_name:
-        headers[endpoint.auth_header_name] = endpoint.auth_header_value or ""
+    if secret:
+        headers[SIGNATURE_HEADER] = sign(body, secret)
+    if auth_header is not None:
+        headers[auth_header[0]] = auth_header[1]
     return headers
 
 
@@ -182,6 +228,9 @@ class DeliveryWorker:
             result = await self._send(prepared)
         except OutboundRefused as exc:
             result = Result(None, "refused", 0.0, exc.reason)
+        except CryptoError:
+            # A sealed secret that does not open (another key, a tampered row): never send unsigned.
+            result = Result(None, "refused", 0.0, "endpoint secret does not open")
         except SQLAlchemyError as exc:
             # The lease expires and the row is claimed again; nothing else to do here.
             log.warning("delivery preparation failed", outbox_id=item.id, error=type(exc).__name__)
@@ -195,7 +244,14 @@ class DeliveryWorker:
         with self.engine.connect() as conn:
             endpoint = conn.execute(select(endpoints).where(endpoints.c.id == item.endpoint_id)).one()
             self.config.policy.check_url(endpoint.url)
-            event = conn.execute(select(activities.c.event).where(activities.c.id == item.activity_id)).scalar_one()
+            stored = conn.execute(
+                select(activities.c.event, activities.c.case_id, activities.c.created_at).where(
+                    activities.c.id == item.activity_id
+                )
+            ).one()
+            event = stored.event
+            if endpoint.case_data == "FULL":
+                event = with_full_case(event, case_history(conn, stored.case_id, stored.created_at))
 
             def content_for(attachment_id: str) -> str:
                 if endpoint.document_format == "URL":
@@ -204,7 +260,13 @@ class DeliveryWorker:
                 return base64.b64encode(data).decode("ascii")
 
             body = stringify(fill_documents(event, content_for))
-        return Prepared(endpoint.url, body, delivery_headers(body, endpoint))
+        box = self.config.box
+        secret = signing_secret(endpoint, box, self.clock().timestamp())
+        auth = None
+        if endpoint.auth_header_name:
+            value = _open(box, endpoint.auth_header_value, endpoint.id, "auth_header_value")
+            auth = (endpoint.auth_header_name, value or "")
+        return Prepared(endpoint.url, body, delivery_headers(body, secret, auth))
 
     async def _send(self, prepared: Prepared) -> Result:
         parts = urlsplit(prepared.url)
@@ -214,10 +276,18 @@ class DeliveryWorker:
         except (OSError, UnicodeError):
             return Result(None, "dns", 0.0)
         self.config.policy.check(prepared.url, addresses)
+        # Connect to the address just checked, not to the name again: a resolver answering differently at
+        # connect time (DNS rebinding) cannot steer the request elsewhere. TLS still verifies the name (SNI).
+        url, headers, extensions = pinned_request(prepared, parts, addresses[0])
         started = time.perf_counter()
         try:
             async with self.client.stream(
-                "POST", prepared.url, content=prepared.body, headers=prepared.headers, timeout=self.config.timeout
+                "POST",
+                url,
+                content=prepared.body,
+                headers=headers,
+                timeout=self.config.timeout,
+                extensions=extensions,
             ) as response:
                 excerpt = bytearray()
                 async for chunk in response.aiter_bytes():
@@ -225,7 +295,7 @@ class DeliveryWorker:
                     if len(excerpt) >= EXCERPT_BYTES:
                         break
                 latency = (time.perf_counter() - started) * 1000
-                text = bytes(excerpt[:EXCERPT_BYTES]).decode("utf-8", errors="replace")
+                text = mask_excerpt(bytes(excerpt[:EXCERPT_BYTES]))
                 return Result(
                     response.status_code, None, latency, text, parse_retry_after(response.headers.get("retry-after"))
                 )
@@ -252,7 +322,11 @@ class DeliveryWorker:
             if succeeded:
                 assert result.status is not None
                 outbox.mark_delivered(conn, item.id, self.owner, now=now, status=result.status)
-                conn.execute(update(endpoints).where(endpoints.c.id == item.endpoint_id).values(consecutive_failures=0))
+                conn.execute(
+                    update(endpoints)
+                    .where(endpoints.c.id == item.endpoint_id)
+                    .values(consecutive_failures=0, failing_since=None)
+                )
                 return
             delay = None
             if result.error != "refused" and is_retryable(result.status, result.error):
@@ -263,17 +337,20 @@ class DeliveryWorker:
                 outbox.mark_retry(
                     conn, item.id, self.owner, due_at=now + delay, status=result.status, error=result.error
                 )
-            failures = conn.execute(
+            failures, since = conn.execute(
                 update(endpoints)
                 .where(endpoints.c.id == item.endpoint_id)
-                .values(consecutive_failures=endpoints.c.consecutive_failures + 1)
-                .returning(endpoints.c.consecutive_failures)
-            ).scalar_one()
-            if failures >= self.config.disable_after:
+                .values(
+                    consecutive_failures=endpoints.c.consecutive_failures + 1,
+                    failing_since=func.coalesce(endpoints.c.failing_since, now),
+                )
+                .returning(endpoints.c.consecutive_failures, endpoints.c.failing_since)
+            ).one()
+            if should_disable(failures, now - since, self.config):
                 conn.execute(
                     update(endpoints)
                     .where(endpoints.c.id == item.endpoint_id, endpoints.c.enabled.is_(True))
-                    .values(enabled=False, disabled_reason=f"{failures} consecutive failed attempts")
+                    .values(enabled=False, disabled_reason=f"failing for {round(now - since)} s ({failures} attempts)")
                 )
                 log.warning("endpoint disabled", endpoint_id=item.endpoint_id, failures=failures)
         log.debug(

@@ -13,12 +13,14 @@ import string
 import threading
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from faker import Faker
 
 from casehooks.events.enums import ActivityType, AuthorRole, CaseStatus, Gender, OrganizationRole
+from casehooks.sender import fake_objects as objects
 from casehooks.sender.files import fake_file
 from casehooks.sender.payloads import (
     ActivityRecord,
@@ -31,12 +33,11 @@ from casehooks.sender.payloads import (
     attachment_dict,
     comment_dict,
     envelope,
-    js_time,
-    person_dict,
 )
 
 DocumentFormatName = Literal["BASE64", "URL"]
 DocumentUrl = Callable[[str], str]
+DocumentSink = Callable[[str, bytes], None]
 
 #: The moment fake events are placed around when the caller gives no clock.
 DEFAULT_NOW = datetime(2025, 9, 3, 23, 52, 43, 927000, tzinfo=UTC)
@@ -154,10 +155,17 @@ class _Maker:
         )
 
     def attachment(
-        self, uploader: User, size: int, document_format: DocumentFormatName, document_url: DocumentUrl | None
+        self,
+        uploader: User,
+        size: int,
+        document_format: DocumentFormatName,
+        document_url: DocumentUrl | None,
+        on_document: DocumentSink | None = None,
     ) -> AttachmentRecord:
         attachment_id = entity_id(self.rng)
         file_name, data = fake_file(self.rng, size)
+        if on_document is not None:
+            on_document(attachment_id, data)
         if document_format == "URL":
             content = (document_url or _example_url)(attachment_id)
         else:
@@ -176,24 +184,18 @@ def _example_url(attachment_id: str) -> str:
     return f"https://documents.example.invalid/documents/{attachment_id}?expires=1756944463&sig=0"
 
 
+#: The kind of own object each type carries beyond ``case`` and ``activity`` (absent: none).
 _OWN_OBJECT: dict[str, str] = {
     **dict.fromkeys(("ADD_CASE_DECISION", "DECISION_DELETED"), "decision"),
     **dict.fromkeys(("ADD_FORM_RESPONSE", "UPDATE_FORM_RESPONSE", "FOLLOWUP_FORM"), "form"),
-    **dict.fromkeys(("ADD_CASE_ASSIGNEE", "REMOVE_CASE_ASSIGNEE"), "assignee"),
+    **dict.fromkeys(("ADD_CASE_ASSIGNEE", "REMOVE_CASE_ASSIGNEE"), "assignees"),
     **dict.fromkeys(("ADD_HR_REP", "REMOVE_HR_REP"), "hrRep"),
     **dict.fromkeys(("ORDER_CREATED", "ORDER_STATUS_CHANGED", "ORDER_TRACKING_ADDED"), "order"),
     **dict.fromkeys(
-        (
-            "PAYMENT_ADDED",
-            "PAYMENT_COMPLETED",
-            "PAYMENT_DELETED",
-            "PAYMENT_UPDATED",
-            "PAYMENT_PREAUTHORIZED",
-            "PAYMENT_INFO_LINK_SENT",
-            "ADD_PAYMENT_INFO_USING_LINK",
-        ),
+        ("PAYMENT_ADDED", "PAYMENT_DELETED", "PAYMENT_UPDATED", "PAYMENT_PREAUTHORIZED", "PAYMENT_INFO_LINK_SENT"),
         "payment",
     ),
+    "ADD_PAYMENT_INFO_USING_LINK": "paymentInfo",
     **{t.value: "calendarEvent" for t in ActivityType if t.value.startswith("CALENDAR_EVENT_")},
     **{t.value: "subscription" for t in ActivityType if t.value.startswith("SUBSCRIPTION_")},
     **dict.fromkeys(("DELETE_CASE_COMMENT", "COMMENT_ACKNOWLEDGED"), "comment"),
@@ -203,85 +205,7 @@ _OWN_OBJECT: dict[str, str] = {
 #: Every event type ``fake_event`` knows: the seeds' activity-type list.
 EVENT_TYPES: tuple[str, ...] = tuple(t.value for t in ActivityType)
 
-
-def _decision(m: _Maker, doctor: User) -> JsonObject:
-    rng = m.rng
-    approved = rng.random() < 0.7
-    start = m.now.replace(hour=0, minute=0, second=0, microsecond=0)
-    return {
-        "id": entity_id(rng),
-        "isApproved": approved,
-        "isNoDecision": False,
-        "startDate": js_time(start),
-        "endDate": js_time(start + timedelta(days=rng.choice([30, 90, 180]))),
-        "decisionText": m.faker.sentence(nb_words=12),
-        "category": rng.choice(["MEDICATION", "LAB_ORDER", "REFERRAL"]),
-        "visitType": rng.choice(["ASYNC", "SYNC_VIDEO", "SYNC_PHONE"]),
-        "addedBy": person_dict(doctor),
-        "medInfo": [
-            {
-                "medicine": rng.choice(["Semaglutide", "Tirzepatide", "Testosterone cypionate", "Estradiol"]),
-                "dosage": rng.choice(["0.25 mg", "0.5 mg", "1 mg", "2.5 mg", "100 mg/mL"]),
-                "refillCount": rng.randint(0, 5),
-                "dosingFrequency": rng.choice(["WEEKLY", "DAILY", "EVERY_2_WEEKS"]),
-                "pharmacyInstructions": m.faker.sentence(nb_words=8),
-            }
-        ],
-    }
-
-
-def _own_object(kind: str, m: _Maker, event_type: str, actor: User, target: User | None) -> Any:
-    rng = m.rng
-    if kind == "decision":
-        return _decision(m, actor)
-    if kind == "form":
-        questions = [
-            {"id": entity_id(rng), "text": m.faker.sentence(nb_words=6), "isPHI": rng.random() < 0.5}
-            for _ in range(rng.randint(1, 4))
-        ]
-        name = rng.choice(["Intake", "Follow-up", "Medical history"])
-        return {"id": entity_id(rng), "name": name, "questions": questions}
-    if kind in ("assignee", "hrRep"):
-        return person_dict(target)
-    if kind == "order":
-        return {
-            "id": entity_id(rng),
-            "status": rng.choice(["CREATED", "PROCESSING", "SHIPPED", "DELIVERED"]),
-            "trackingId": "1Z" + "".join(rng.choices(string.ascii_uppercase + string.digits, k=16)),
-            "carrier": rng.choice(["UPS", "USPS", "FEDEX"]),
-        }
-    if kind == "payment":
-        return {
-            "id": entity_id(rng),
-            "amount": rng.randint(2900, 59900) / 100,
-            "currency": "USD",
-            "status": event_type.removeprefix("PAYMENT_") if event_type.startswith("PAYMENT_") else "PENDING",
-        }
-    if kind == "calendarEvent":
-        start = m.now + timedelta(days=rng.randint(1, 14), hours=rng.randint(0, 8))
-        return {
-            "id": entity_id(rng),
-            "startTime": js_time(start),
-            "endTime": js_time(start + timedelta(minutes=rng.choice([15, 30, 45]))),
-            "status": event_type.removeprefix("CALENDAR_EVENT_"),
-        }
-    if kind == "subscription":
-        return {
-            "id": entity_id(rng),
-            "status": event_type.removeprefix("SUBSCRIPTION_"),
-            "interval": rng.choice(["MONTH", "QUARTER"]),
-        }
-    if kind == "comment":
-        return {"id": entity_id(rng), "text": m.faker.sentence(), "isRestricted": False, "createdAt": js_time(m.now)}
-    # DELETE_ATTACHMENT: the file's record, without its content.
-    return {
-        "id": entity_id(rng),
-        "isRestricted": False,
-        "isPHI": False,
-        "fileName": "scan.png",
-        "isDeleted": True,
-        "createdAt": js_time(_before(rng, m.now, max_seconds=86400)),
-    }
+_ORDER_STATUS = {"ORDER_CREATED": "CREATED", "ORDER_STATUS_CHANGED": "PROCESSING", "ORDER_TRACKING_ADDED": "SHIPPED"}
 
 
 def fake_event(
@@ -292,23 +216,28 @@ def fake_event(
     document_format: DocumentFormatName = "BASE64",
     document_url: DocumentUrl | None = None,
     now: datetime | None = None,
+    on_document: DocumentSink | None = None,
 ) -> JsonObject:
     """One realistic event of ``event_type`` as the wire dict (serialise with ``stringify``).
 
     ``ADD_CASE_COMMENT`` and ``ADD_CASE_ATTACHMENT`` follow the seeds exactly; every other type carries
-    ``case`` and ``activity`` plus its own object where the reference names one (``decision``, ``order`` ...;
-    order tracking puts ``order`` beside ``payload``). Files are ``attachment_bytes`` random bytes, inline as
-    base64 or, with ``document_format="URL"``, as the link ``document_url(attachment_id)`` returns.
-    A comment carries one attachment, or none when ``attachment_bytes`` is 0.
+    ``case`` and ``activity`` plus its own object in the shape of EVENTS.md (orders put ``order`` beside
+    ``payload``), and the case snapshot agrees with the event (archived after ``ARCHIVE_CASE``, closed after a
+    decision ...). Files are ``attachment_bytes`` random bytes, inline as base64 or, with
+    ``document_format="URL"``, as the link ``document_url(attachment_id)`` returns. A comment carries one
+    attachment, or none when ``attachment_bytes`` is 0. ``on_document(attachment_id, data)`` sees each file
+    before its link is asked for (a document server registers it). Unknown types raise ``ValueError``.
     """
+    if event_type not in EVENT_TYPES:
+        raise ValueError("unknown event type")
     m = _Maker(rng, now or DEFAULT_NOW)
-    case = m.case()
+    case = m.case("OPEN" if event_type == "CREATE_CASE" else None)
     actor = m.user()
     activity_id = entity_id(rng)
     if event_type == "ADD_CASE_COMMENT":
-        attachments = (
-            (m.attachment(actor, attachment_bytes, document_format, document_url),) if attachment_bytes > 0 else ()
-        )
+        attachments: tuple[AttachmentRecord, ...] = ()
+        if attachment_bytes > 0:
+            attachments = (m.attachment(actor, attachment_bytes, document_format, document_url, on_document),)
         comment = CommentRecord(
             id=entity_id(rng),
             text=m.faker.paragraph(nb_sentences=2),
@@ -322,23 +251,74 @@ def fake_event(
         )
         return envelope(event_type, case, activity, objects={"comment": comment_dict(comment)})
     if event_type == "ADD_CASE_ATTACHMENT":
-        attachment = m.attachment(actor, attachment_bytes, document_format, document_url)
+        attachment = m.attachment(actor, attachment_bytes, document_format, document_url, on_document)
         activity = ActivityRecord(activity_id, event_type, m.now, actor, None, value_after=attachment.file_name)
         return envelope(event_type, case, activity, objects={"attachment": attachment_dict(attachment)})
     kind = _OWN_OBJECT.get(event_type)
-    target = m.user() if kind in ("assignee", "hrRep") else None
-    activity = ActivityRecord(activity_id, event_type, m.now, actor, target, **_values(event_type, m, case))
+    target = m.user() if kind in ("assignees", "hrRep") else None
+    case, values = _case_change(event_type, m, case)
+    activity = ActivityRecord(activity_id, event_type, m.now, actor, target, **values)
     if kind is None:
         return envelope(event_type, case, activity)
-    own = _own_object(kind, m, event_type, actor, target)
-    if event_type == "ORDER_TRACKING_ADDED":
-        return envelope(event_type, case, activity, top_level={"order": own})
-    return envelope(event_type, case, activity, objects={kind: own})
+    if kind == "order":
+        return envelope(event_type, case, activity, top_level={"order": objects.order(m, _ORDER_STATUS[event_type])})
+    return envelope(event_type, case, activity, objects=_own_objects(kind, m, event_type, case, actor, target))
 
 
-def _values(event_type: str, m: _Maker, case: CaseSnapshot) -> dict[str, Any]:
+def _own_objects(
+    kind: str, m: _Maker, event_type: str, case: CaseSnapshot, actor: User, target: User | None
+) -> dict[str, Any]:
+    if kind == "decision":
+        deleted = event_type == "DECISION_DELETED"
+        approved = case.status == CaseStatus.APPROVED if not deleted else m.rng.random() < 0.7
+        return {"decision": objects.decision(m, actor, case_id=case.id, approved=approved, deleted=deleted)}
+    if kind == "form":
+        return {"form": objects.form(m), "response": objects.form_response(m, case_respondent(case))}
+    if kind == "assignees":
+        assert target is not None
+        return {"assignees": objects.assignees([target])}
+    if kind == "paymentInfo":
+        return {"caseId": case.id, "paymentInfo": objects.payment_info(m)}
+    if kind == "payment":
+        return {"payment": objects.payment(m, event_type)}
+    if kind == "calendarEvent":
+        return {"calendarEvent": objects.calendar_event(m, event_type, actor)}
+    return {kind: objects.invented(kind, m, event_type, target)}
+
+
+def case_respondent(case: CaseSnapshot) -> User:
+    """The patient as a form's respondent."""
+    patient = case.submitter
+    return User(id=patient.id, first_name=patient.first_name, last_name=patient.last_name, email=patient.email)
+
+
+def _case_change(event_type: str, m: _Maker, case: CaseSnapshot) -> tuple[CaseSnapshot, dict[str, Any]]:
+    """The case as it is after ``event_type``, and the activity's ``valueBefore``/``valueAfter``."""
+    rng = m.rng
     if event_type == "CHANGE_CASE_STATUS":
-        return {"value_before": CaseStatus.OPEN.value, "value_after": case.status}
+        before = rng.choice([s.value for s in CaseStatus if s.value != case.status and not s.is_closed])
+        return case, {"value_before": before, "value_after": case.status}
+    if event_type == "ADD_CASE_DECISION":
+        closed = m.case(rng.choice([CaseStatus.APPROVED.value, CaseStatus.REJECTED.value]))
+        closed = replace(closed, closed_at=m.now, updated_at=m.now)
+        return closed, {"value_before": CaseStatus.IN_PROGRESS.value, "value_after": closed.status}
+    if event_type in ("DECISION_DELETED", "REOPEN_CASE"):
+        reopened = m.case(CaseStatus.IN_PROGRESS.value)
+        before = rng.choice([CaseStatus.APPROVED.value, CaseStatus.REJECTED.value])
+        return replace(reopened, updated_at=m.now), {"value_before": before, "value_after": reopened.status}
+    if event_type == "ARCHIVE_CASE":
+        reason = rng.choice(["COMPLETE", "INELIGIBLE"])
+        archived = replace(case, is_archived=True, archive_reason=reason, updated_at=m.now)
+        return archived, {"value_before": False, "value_after": True}
+    if event_type in ("ESCALATE_CASE", "DEESCALATE_CASE"):
+        escalated = event_type == "ESCALATE_CASE"
+        changed = replace(case, is_escalated=escalated, updated_at=m.now)
+        return changed, {"value_before": not escalated, "value_after": escalated}
+    if event_type == "IMPORT_CASE":
+        return replace(case, is_imported=True), {"value_before": False, "value_after": True}
+    if event_type == "VISIT_TYPE_CHANGED":
+        before, after = rng.sample(objects.VISIT_TYPES, 2)
+        return case, {"value_before": before, "value_after": after}
     if event_type in ("SMS_SENT", "SMS_RECEIVED", "INBOUND_EMAIL", "OUTBOUND_EMAIL", "FOLLOWUP_EMAIL", "TEXT_INFO"):
-        return {"value_after": m.faker.sentence(), "is_phi": True}
-    return {}
+        return case, {"value_after": m.faker.sentence(), "is_phi": True}
+    return case, {}

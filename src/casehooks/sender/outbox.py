@@ -30,9 +30,12 @@ class Claimed:
 
 
 def enqueue(conn: Connection, activity_id: str, event_type: str, now: float) -> int:
-    """Add one row per enabled endpoint that wants ``event_type``; return how many. Call inside the change's
-    transaction."""
-    rows = conn.execute(select(endpoints.c.id, endpoints.c.event_types).where(endpoints.c.enabled.is_(True))).all()
+    """Add one row per endpoint that wants ``event_type``; return how many. Call inside the change's transaction.
+
+    Disabled endpoints get their rows too: disabling stops sending, not recording, so re-enabling an endpoint
+    delivers everything that happened meanwhile.
+    """
+    rows = conn.execute(select(endpoints.c.id, endpoints.c.event_types)).all()
     wanted = [row.id for row in rows if not row.event_types or event_type in row.event_types]
     if wanted:
         conn.execute(

@@ -41,13 +41,17 @@ endpoints = Table(
     metadata,
     Column("id", String(_ID), primary_key=True),
     Column("url", Text, nullable=False),
-    Column("secret", Text),
+    Column("secret", Text),  # sealed (casehooks.sender.sealing), as is auth_header_value
+    Column("next_secret", Text),  # sealed; signs from next_secret_from on (rotation with an overlap)
+    Column("next_secret_from", Float),
+    Column("case_data", String(8), nullable=False, server_default="EVENT"),  # EVENT or FULL (whole history)
     Column("auth_header_name", String(200)),
     Column("auth_header_value", Text),
     Column("document_format", String(8), nullable=False),
     Column("event_types", JSON, nullable=False),  # [] means every type
     Column("enabled", Boolean, nullable=False),
     Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("failing_since", Float),  # unix seconds of the first failure of the current run of failures
     Column("disabled_reason", String(200)),
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
@@ -145,4 +149,26 @@ attempts = Table(
     Column("error", String(32)),
     Column("latency_ms", Float, nullable=False),
     Column("response_excerpt", String(512)),
+)
+
+# Idempotent create calls: the answer given to each Idempotency-Key, written in the change's transaction.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("scope", String(200), nullable=False),
+    Column("response", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# The case's own objects beyond comments and files (decisions, orders, appointments, forms, payment info), each
+# kept as the wire object it was last sent as.
+case_objects = Table(
+    "case_objects",
+    metadata,
+    Column("id", String(_ID), primary_key=True),
+    Column("case_id", String(_ID), ForeignKey("cases.id"), nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 import time
 import uuid
 from collections.abc import Callable
@@ -18,7 +19,8 @@ from typing import Any
 import httpx
 
 from casehooks.events.wire import stringify
-from casehooks.sender.fake import DocumentFormatName, DocumentUrl, fake_event
+from casehooks.sender.errorkind import error_kind
+from casehooks.sender.fake import DocumentFormatName, DocumentSink, DocumentUrl, fake_event
 from casehooks.sender.ratelimit import TokenBucket
 from casehooks.sender.stats import Outcome, TriggerSummary
 from casehooks.signing import SIGNATURE_HEADER, sign
@@ -40,22 +42,10 @@ class TriggerOptions:
     attachment_bytes: int = 1024
     document_format: DocumentFormatName = "BASE64"
     document_url: DocumentUrl | None = None
-    seed: int = 0
+    on_document: DocumentSink | None = None
+    seed: int | None = None
     timeout: float = 30.0
     templates: int = 32
-
-
-def error_kind(exc: httpx.HTTPError) -> str:
-    """A fixed word for a transport failure (never the message, which may echo a URL or data)."""
-    if isinstance(exc, httpx.TimeoutException):
-        return "timeout"
-    if isinstance(exc, httpx.ConnectError):
-        return "connect"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "protocol"
-    if isinstance(exc, httpx.TransportError):
-        return "transport"
-    return "http"
 
 
 def _own_ids(event: dict[str, Any]) -> list[str]:
@@ -68,11 +58,24 @@ def _own_ids(event: dict[str, Any]) -> list[str]:
     return ids
 
 
+def signing_secret(secret: str | None) -> str | None:
+    """The secret to sign with: the first of a comma-separated list (the receiver's rotation form), as the
+    platform holds one secret at a time."""
+    if secret is None:
+        return None
+    first = next((part.strip() for part in secret.split(",") if part.strip()), "")
+    return first or None
+
+
 class EventBodies:
-    """Pre-serialised bodies; ``body(i)`` is template ``i mod n`` with fresh, seed-determined UUIDs."""
+    """Pre-serialised bodies; ``body(i)`` is template ``i mod n`` with fresh UUIDs.
+
+    Without a seed every run draws its own (so runs never share an activity id, the receiver's idempotency
+    key); with one, the bytes are the same on every run.
+    """
 
     def __init__(self, options: TriggerOptions) -> None:
-        rng = random.Random(options.seed)
+        rng = random.Random(secrets.randbits(64) if options.seed is None else options.seed)
         self._rng = random.Random(rng.getrandbits(64))
         self._templates: list[tuple[bytes, list[bytes]]] = []
         for _ in range(max(1, min(options.templates, options.count))):
@@ -82,6 +85,7 @@ class EventBodies:
                 attachment_bytes=options.attachment_bytes,
                 document_format=options.document_format,
                 document_url=options.document_url,
+                on_document=options.on_document,
             )
             self._templates.append((stringify(event), [i.encode("ascii") for i in _own_ids(event)]))
 
@@ -96,8 +100,9 @@ class EventBodies:
 def request_headers(body: bytes, options: TriggerOptions) -> dict[str, str]:
     """The headers the platform sends with ``body``: JSON, the signature and the static header if set."""
     headers = {"content-type": "application/json", "user-agent": USER_AGENT}
-    if options.secret:
-        headers[SIGNATURE_HEADER] = sign(body, options.secret)
+    secret = signing_secret(options.secret)
+    if secret:
+        headers[SIGNATURE_HEADER] = sign(body, secret)
     if options.auth_header is not None:
         headers[options.auth_header[0]] = options.auth_header[1]
     return headers
