@@ -193,7 +193,7 @@ def _drifted(attachment_body: dict[str, Any]) -> dict[str, dict[str, Any]]:
     order["order"]["id"] = "ord_1"
     order["order"]["carrier"] = "UPS"
     calendar = seed_shaped("CALENDAR_EVENT_STATUS_UPDATED", attachment_body)
-    calendar["payload"]["calendarEvent"]["tracking"]["utm_source"] = "newsletter"
+    calendar["payload"]["calendarEvent"]["tracking"]["partner_id"] = "newsletter"
     del calendar["payload"]["calendarEvent"]["timezone"]
     payment = seed_shaped("ADD_PAYMENT_INFO_USING_LINK", attachment_body)
     payment["payload"]["paymentInfo"]["billingAddress"] = None

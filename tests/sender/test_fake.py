@@ -247,9 +247,10 @@ def test_closed_case_has_consistent_timestamps() -> None:
 ALLOWED_DEVIATIONS = re.compile(
     r"^(null:payload\.case\.(referralCode|assignedAt|inProgressAt|closedAt|closedBy|inProgressBy|archiveReason)"
     r"|undocumented_field:payload\.activity\.(isPHI|isRestricted|valueBefore|valueAfter)"
-    r"|undocumented_field:payload\.comment\.forms\[\d+\]\.questions(\[\d+\]\.isPHI)?"
+    r"|renamed:payload\.comments"
+    r"|undocumented_field:payload\.comments?\.forms\[\d+\]\.questions(\[\d+\]\.isPHI)?"
     r"|not_uuid:payload\.activity\.(actor|targetUser)\.id"
-    r"|not_uuid:payload\.(comment\.author|attachment\.uploadedBy|comment\.attachments\[\d+\]\.uploadedBy)\.id"
+    r"|not_uuid:payload\.(comments?\.author|attachment\.uploadedBy|comments?\.attachments\[\d+\]\.uploadedBy)\.id"
     r"|null:payload\.activity\.targetUser"
     r"|document_url:.*)$"
 )

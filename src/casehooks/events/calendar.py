@@ -12,6 +12,8 @@ from casehooks.events.timestamps import Timestamp
 
 _PHI = Doc("string", nullable=True, phi=True)
 _NULLABLE = Doc("string", nullable=True)
+# Campaign keys past the two the pages show: read when they come, not missed when they do not.
+_MORE = Doc("string", nullable=True, optional=True)
 
 
 class MeetingNote(WireModel):
@@ -23,10 +25,14 @@ class MeetingNote(WireModel):
 
 
 class CampaignTracking(WireModel):
-    """Where the booking came from; these keys are snake_case on the wire."""
+    """Where the booking came from; these keys are snake_case on the wire. The pages show ``utm_term`` and
+    ``utm_medium`` and cut the list; the other standard campaign keys are read as documented too."""
 
     utm_term: Annotated[str | None, _NULLABLE, Field(alias="utm_term")] = None
     utm_medium: Annotated[str | None, _NULLABLE, Field(alias="utm_medium")] = None
+    utm_source: Annotated[str | None, _MORE, Field(alias="utm_source")] = None
+    utm_campaign: Annotated[str | None, _MORE, Field(alias="utm_campaign")] = None
+    utm_content: Annotated[str | None, _MORE, Field(alias="utm_content")] = None
 
 
 class CalendarEvent(WireModel):
