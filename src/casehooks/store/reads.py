@@ -168,7 +168,8 @@ def list_cases(
 
 
 def _columns(row: Any) -> dict[str, Any]:
-    return {key: value for key, value in row._mapping.items() if not key.endswith("_sealed") and key != "dek_id"}
+    hidden = ("dek_id", "field_stamps")
+    return {key: value for key, value in row._mapping.items() if not key.endswith("_sealed") and key not in hidden}
 
 
 def _open(vault: Vault, table: str, key: str, dek_id: str, sealed: bytes) -> Any:
