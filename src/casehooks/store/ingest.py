@@ -8,16 +8,17 @@ order converge and a thin mention never erases what a full one said.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from casehooks.errors import ConfigurationError, StoreUnavailable
+from casehooks.errors import ConfigurationError, SchemaError, StoreUnavailable
 from casehooks.events import CaseCommentAdded, Event
+from casehooks.events.wire import dump_json, load_json
 from casehooks.store.files import FileStore
 from casehooks.store.mapping import EventRows, FileOutcome, SealedRow, event_rows
 from casehooks.store.merge import Mention, legacy_stamps, merge, stamps_for
@@ -35,6 +36,7 @@ from casehooks.store.vault import Vault
 
 FILE_MARKER = "casehooks:file:"
 _ID_LENGTH = 64
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def event_id_of(event: Event, body_sha256: str) -> str:
@@ -94,6 +96,8 @@ def prepare(
     stored_body = _without_stored_files(event, body, outcomes)
     dek_id, body_sealed = vault.seal(stored_body, f"events:{event_id}".encode())
     mapped = event_rows(event, event_id, outcomes)
+    _check_columns(mapped)
+    _check_value("events.event_type", event.type, getattr(_table(EventRow).c.event_type.type, "length", None))
     return Prepared(
         event_id=event_id,
         event_type=event.type,
@@ -112,6 +116,27 @@ def prepare(
     )
 
 
+def _check_columns(mapped: EventRows) -> None:
+    # A value its column cannot hold would fail the commit, and a failed commit asks the platform to retry a
+    # body that can never be stored: refuse it here instead, as unreadable.
+    rows: list[SealedRow | Mention] = [*mapped.people, *mapped.attachments]
+    rows += [row for row in (mapped.case, mapped.activity, mapped.comment) if row is not None]
+    for row in rows:
+        table = _table(_ALL_MODELS[row.table])
+        for name, value in row.columns.items():
+            length = getattr(table.c[name].type, "length", None)
+            if isinstance(value, str):
+                _check_value(f"{row.table}.{name}", value, length)
+
+
+def _check_value(path: str, value: str, length: int | None) -> None:
+    if length is not None and len(value) > length:
+        raise SchemaError(path, f"longer than {length} characters")
+    if not value.isascii() and _LONE_SURROGATE.search(value):
+        # Sealed values keep lone surrogates; a plain column (an id, a type, a status) cannot hold one.
+        raise SchemaError(path, "a lone surrogate where an identifier belongs")
+
+
 def _without_stored_files(event: Event, body: bytes, outcomes: dict[str, FileOutcome]) -> bytes:
     # A stored file lives once, in the blob store; the kept body refers to it instead of repeating it. Contents
     # are left out of the dump and put back by reference, so a large file is never copied here.
@@ -123,7 +148,10 @@ def _without_stored_files(event: Event, body: bytes, outcomes: dict[str, FileOut
         leave_out: Any = {"payload": {"comment": {"attachments": {"__all__": {"content"}}}}}
     else:
         leave_out = {"payload": {"attachment": {"content"}}}
-    wire = event.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude=leave_out)
+    try:
+        wire = event.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude=leave_out)
+    except (ValueError, RecursionError):  # pydantic's serialiser stops at a depth the parser accepts
+        return body  # kept whole: the file is then held twice, never lost
     own = wire["payload"].get(payload_key) or wire["payload"].get("comments")
     items = (own.get("attachments") or []) if isinstance(event, CaseCommentAdded) else [own]
     for item, attachment in zip(items, event.attachments(), strict=False):
@@ -131,11 +159,14 @@ def _without_stored_files(event: Event, body: bytes, outcomes: dict[str, FileOut
             item["content"] = FILE_MARKER + str(stored[attachment.id].sha256)
         elif attachment.content is not None:
             item["content"] = attachment.content.text
-    return orjson.dumps(wire)
+    try:
+        return dump_json(wire)
+    except RecursionError:
+        return body
 
 
 def _seal(row: SealedRow, vault: Vault, column: str) -> dict[str, Any]:
-    dek_id, sealed = vault.seal(orjson.dumps(row.details), row.aad)
+    dek_id, sealed = vault.seal(dump_json(row.details), row.aad)
     return {**row.columns, column: sealed, "dek_id": dek_id}
 
 
@@ -235,6 +266,12 @@ def commit_event(connection: Connection, prepared: Prepared, run_at: datetime) -
 
 
 _MODELS: dict[str, Any] = {"cases": CaseRow, "people": PersonRow}
+_ALL_MODELS: dict[str, Any] = {
+    **_MODELS,
+    "activities": ActivityRow,
+    "comments": CommentRow,
+    "attachments": AttachmentRow,
+}
 _BOOKKEEPING = frozenset({"id", "details_sealed", "dek_id", "field_stamps", "first_seen_at", "seen_at"})
 
 
@@ -244,7 +281,7 @@ def _merge_mention(
     table = _table(_MODELS[mention.table])
     stored = _locked(connection, table, mention.key)
     if stored is None:
-        dek_id, sealed = vault.seal(orjson.dumps(mention.details), mention.aad)
+        dek_id, sealed = vault.seal(dump_json(mention.details), mention.aad)
         row: dict[str, Any] = {column.key: None for column in table.columns}
         row.update(mention.columns)
         row.update(id=mention.key, details_sealed=sealed, dek_id=dek_id, field_stamps=stamps_for(mention))
@@ -258,7 +295,7 @@ def _merge_mention(
         stored = _locked(connection, table, mention.key)
         if stored is None:  # pragma: no cover - the row was just seen by the insert
             raise StoreUnavailable("the row vanished under its lock")
-    details = orjson.loads(vault.open(stored.dek_id, stored.details_sealed, mention.aad))
+    details = load_json(vault.open(stored.dek_id, stored.details_sealed, mention.aad))
     stamps = stored.field_stamps
     if stamps is None:
         plain = {name: value for name, value in stored._mapping.items() if name not in _BOOKKEEPING}
@@ -266,7 +303,7 @@ def _merge_mention(
     merged = merge(mention, details, stamps)
     values: dict[str, Any] = dict(merged.columns)
     if merged.details != details:
-        values["dek_id"], values["details_sealed"] = vault.seal(orjson.dumps(merged.details), mention.aad)
+        values["dek_id"], values["details_sealed"] = vault.seal(dump_json(merged.details), mention.aad)
     if merged.stamps != stored.field_stamps:
         values["field_stamps"] = merged.stamps
     if mention.table == "people" and prepared.received_at > stored.seen_at:

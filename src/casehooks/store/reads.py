@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Select, func, or_, select
 
 from casehooks.errors import NotFound
+from casehooks.events.wire import load_json
 from casehooks.store.tables import (
     ActivityRow,
     AttachmentRow,
@@ -173,7 +173,7 @@ def _columns(row: Any) -> dict[str, Any]:
 
 
 def _open(vault: Vault, table: str, key: str, dek_id: str, sealed: bytes) -> Any:
-    return orjson.loads(vault.open(dek_id, sealed, f"{table}:{key}".encode()))
+    return load_json(vault.open(dek_id, sealed, f"{table}:{key}".encode()))
 
 
 def find_case(connection: Connection, id_or_short_id: str) -> Any:
