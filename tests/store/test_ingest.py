@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from casehooks.events import parse_object
 from casehooks.store import Store
-from casehooks.store.reads import case_timeline
+from casehooks.store.reads import case_timeline, list_cases
 from casehooks.store.tables import AttachmentRow, BlobRow, CaseRow, EventRow, JobRow, PersonRow
 from tests.conftest import seed
 from tests.receiver.events import attachment_event, comment_event
@@ -222,7 +222,7 @@ def test_a_thin_case_snapshot_never_erases_what_a_full_one_set(store: Store) -> 
 
     shown = case(store, case_id)
     assert shown["status"] == "REJECTED"
-    assert (shown["short_id"], shown["type"], shown["product_bundle"]) == ("ADA-C1HM17", "GLP", "RITIK-GLSA-4")
+    assert (shown["short_id"], shown["type"], shown["productBundle"]) == ("ADA-C1HM17", "GLP", {"name": "RITIK-GLSA-4"})
     assert shown["title"] == "Case for Ritik-2 Parikh-2" and shown["submitter_id"] == SUBMITTER
 
 
@@ -241,3 +241,18 @@ def test_each_case_field_keeps_the_newest_value_that_named_it(store: Store) -> N
     shown = case(store, case_id)
     assert (shown["closed_by"], shown["status"]) == ("middle", "REJECTED")
     assert shown["updated_at"] == datetime(2025, 9, 5, tzinfo=UTC)
+
+
+def test_case_type_and_product_bundle_are_sealed_and_shown_only_revealed(store: Store) -> None:
+    event = comment_event()
+    ingest(store, event)
+    case_id = event["payload"]["case"]["id"]
+    with store.engine.connect() as connection:
+        plain = connection.execute(select(CaseRow.type, CaseRow.product_bundle).where(CaseRow.id == case_id)).one()
+        hidden = case_timeline(connection, store.vault, case_id)
+        listed = list_cases(connection)
+        revealed = case_timeline(connection, store.vault, case_id, reveal=True)
+    assert tuple(plain) == (None, None)
+    for shown in (hidden, *listed):
+        assert "GLP" not in repr(shown) and "RITIK-GLSA-4" not in repr(shown)
+    assert (revealed["type"], revealed["productBundle"]) == ("GLP", {"name": "RITIK-GLSA-4"})

@@ -17,7 +17,13 @@ def test_comment_event_maps_to_case_people_activity_comment_and_attachment(comme
     assert rows.case is not None
     assert rows.case.columns["short_id"] == "ADA-C1HM17"
     assert rows.case.columns["status"] == "APPROVED"
-    assert rows.case.details == {"title": "Case for Ritik-2 Parikh-2", "referralCode": None, "archiveReason": None}
+    assert rows.case.details == {
+        "title": "Case for Ritik-2 Parikh-2",
+        "referralCode": None,
+        "archiveReason": None,
+        "type": "GLP",
+        "productBundle": {"name": "RITIK-GLSA-4"},
+    }
     assert rows.comment is not None and rows.comment.details == {"text": "Please find my data"}
     assert rows.comment.columns["author_role"] == "USER"
     assert [a.columns["content_status"] for a in rows.attachments] == ["stored"]
@@ -31,7 +37,16 @@ def test_plain_columns_carry_no_phi(comment_body: dict[str, Any]) -> None:
     rows = event_rows(event, "evt-1", {})
     every = [rows.case, rows.activity, rows.comment, *rows.people, *rows.attachments]
     plain = repr([row.columns for row in every if row is not None])
-    for phi in ("Ritik-2", "Parikh-2", "ritik.parikh", "1271 6th Avenue", "Please find my data", "logo.png", "1998"):
+    for phi in (
+        "Ritik-2",
+        "Parikh-2",
+        "ritik.parikh",
+        "1271 6th Avenue",
+        "Please find my data",
+        "logo.png",
+        "1998",
+        "GLP",
+    ):
         assert phi not in plain
 
 

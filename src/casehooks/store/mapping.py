@@ -61,7 +61,6 @@ def _person(
 _CASE_COLUMNS = {
     "short_id": "short_id",
     "organization_id": "organization_id",
-    "type": "type",
     "status": "status",
     "created_at": "created_at",
     "updated_at": "updated_at",
@@ -73,7 +72,6 @@ _CASE_COLUMNS = {
     "is_imported": "is_imported",
     "closed_by": "closed_by",
     "in_progress_by": "in_progress_by",
-    "product_bundle": "product_bundle",
     "submitter_id": "submitter",
 }
 
@@ -83,7 +81,6 @@ def case_mention(case: Case, event_id: str) -> Mention:
     values: dict[str, Any] = {
         "short_id": case.short_id,
         "organization_id": case.organization_id,
-        "type": case.type,
         "status": None if case.status is None else str(case.status),
         "created_at": case.created_at,
         "updated_at": case.updated_at,
@@ -95,13 +92,14 @@ def case_mention(case: Case, event_id: str) -> Mention:
         "is_imported": case.is_imported,
         "closed_by": case.closed_by,
         "in_progress_by": case.in_progress_by,
-        "product_bundle": case.product_bundle.name if case.product_bundle else None,
         "submitter_id": case.submitter.id if case.submitter else None,
     }
     sent = case.model_fields_set
     columns = {column: values[column] for column, name in _CASE_COLUMNS.items() if name in sent}
     columns["last_event_id"] = event_id
-    return Mention("cases", case.id, columns, _wire(case, "title", "referralCode", "archiveReason"), case.updated_at)
+    # The case type and product bundle name a treatment: sealed with the title, not plain columns.
+    details = _wire(case, "title", "referralCode", "archiveReason", "type", "productBundle")
+    return Mention("cases", case.id, columns, details, case.updated_at)
 
 
 def activity_row(activity: Activity, case_id: str | None, event_id: str) -> SealedRow:
