@@ -154,7 +154,7 @@ def test_a_thin_mention_of_the_submitter_keeps_every_detail(store: Store) -> Non
     ingest(store, seed("add_case_comment"))  # the submitter is named last as the attachment's thin uploadedBy
 
     shown = person(store, SUBMITTER)
-    assert shown["role"] == "SUBMITTER"
+    assert shown["role"] == "USER"  # the author's role, sent by the platform, over the SUBMITTER label
     assert shown["email"] == "ritik.parikh+02@carevalidate.com"
     assert shown["dob"] == "1998-12-17T00:00:00.000Z"
     assert (shown["gender"], shown["phoneNumber"], shown["address"]) == ("MALE", "+12286475628", "1271 6th Avenue")

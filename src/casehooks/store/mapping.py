@@ -179,11 +179,11 @@ def event_rows(event: Event, event_id: str, contents: dict[str, FileOutcome]) ->
             people[mention.key] = mention
             return
         # The same person named twice in one event: the first (fullest) mention keeps its values, later ones
-        # only add what it lacks.
+        # only add what it lacks; a role the platform sent (an author's) replaces the SUBMITTER label.
         people[mention.key] = Mention(
             "people",
             mention.key,
-            {**mention.columns, **known.columns},
+            {**known.columns, **mention.columns},
             {**mention.details, **known.details},
             rank,
         )
