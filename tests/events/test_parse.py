@@ -574,3 +574,30 @@ def test_not_json_error_message_holds_no_body_text() -> None:
     with pytest.raises(SchemaError) as caught:
         parse_event(raw)
     assert "Zebediah" not in str(caught.value)
+
+
+def test_a_lone_surrogate_written_by_javascript_is_read_and_written_back_the_same() -> None:
+    from casehooks.events import stringify
+    from tests.conftest import seed
+
+    wire = seed("add_case_comment")
+    wire["payload"]["comment"]["text"] = "cut mid-emoji \ud83d"
+    body = stringify(wire)
+    assert b"\\ud83d" in body
+
+    event = parse_event(body)
+
+    assert isinstance(event, CaseCommentAdded)
+    assert event.comment.text == "cut mid-emoji \ud83d"
+    assert stringify(event.to_wire()) == body
+
+
+def test_a_timestamp_that_overflows_in_utc_is_a_schema_error() -> None:
+    from tests.conftest import seed
+
+    for text in ("0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00"):
+        wire = seed("add_case_comment")
+        wire["payload"]["case"]["updatedAt"] = text
+        with pytest.raises(SchemaError) as caught:
+            parse_object(wire)
+        assert caught.value.path == "payload.case.updatedAt"

@@ -2,15 +2,18 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import pytest
 from sqlalchemy import func, select
 
 from casehooks.events import parse_object
 from casehooks.store import Store
-from casehooks.store.reads import case_timeline
-from casehooks.store.tables import AttachmentRow, BlobRow, CaseRow, EventRow, JobRow
+from casehooks.store.reads import case_timeline, list_cases
+from casehooks.store.tables import AttachmentRow, BlobRow, CaseRow, EventRow, JobRow, PersonRow
+from tests.conftest import seed
 from tests.receiver.events import attachment_event, comment_event
 
 pytestmark = pytest.mark.integration
@@ -123,4 +126,133 @@ def test_event_without_activity_is_keyed_by_body_hash(store: Store) -> None:
 
     body = stringify(wire)
     prepared = store.prepare(parse_object(wire), body)
-    assert prepared.event_id == "sha256:" + hashlib.sha256(body).hexdigest()
+    assert prepared.event_id == ("sha256:" + hashlib.sha256(body).hexdigest())[:64]
+    assert store.commit(prepared) is True  # the key fits the id columns of every database
+
+
+def person(store: Store, person_id: str) -> dict[str, Any]:
+    with store.engine.connect() as connection:
+        row = connection.execute(select(PersonRow.__table__).where(PersonRow.id == person_id)).one()
+    details: dict[str, Any] = orjson.loads(
+        store.vault.open(row.dek_id, row.details_sealed, f"people:{row.id}".encode())
+    )
+    return {**details, "role": row.role}
+
+
+def case(store: Store, case_id: str) -> dict[str, Any]:
+    with store.engine.connect() as connection:
+        row = connection.execute(select(CaseRow.__table__).where(CaseRow.id == case_id)).one()
+    sealed = store.vault.open(row.dek_id, row.details_sealed, f"cases:{row.id}".encode())
+    details: dict[str, Any] = orjson.loads(sealed)
+    return {**row._mapping, **details}
+
+
+SUBMITTER = "WzvygANWTEcfsLlDW1K22WWS7dY2"
+
+
+def test_a_thin_mention_of_the_submitter_keeps_every_detail(store: Store) -> None:
+    ingest(store, seed("add_case_comment"))  # the submitter is named last as the attachment's thin uploadedBy
+
+    shown = person(store, SUBMITTER)
+    assert shown["role"] == "USER"  # the author's role, sent by the platform, over the SUBMITTER label
+    assert shown["email"] == "ritik.parikh+02@carevalidate.com"
+    assert shown["dob"] == "1998-12-17T00:00:00.000Z"
+    assert (shown["gender"], shown["phoneNumber"], shown["address"]) == ("MALE", "+12286475628", "1271 6th Avenue")
+
+
+def test_a_later_thin_event_never_erases_what_an_earlier_full_one_said(store: Store) -> None:
+    ingest(store, comment_event())
+    thin = seed("add_case_attachment")
+    thin["payload"]["activity"]["timestamp"] = "2025-12-01T00:00:00.000Z"
+    thin["payload"]["attachment"]["uploadedBy"] = {"id": SUBMITTER, "firstName": "Ritik-2", "email": None}
+    ingest(store, thin)
+
+    shown = person(store, SUBMITTER)
+    assert shown["address"] == "1271 6th Avenue" and shown["email"] == "ritik.parikh+02@carevalidate.com"
+
+
+def test_an_event_without_activity_does_not_outrank_a_later_genuine_update(store: Store) -> None:
+    # Received after the activity's time: ranked by the receive time, it would hide the genuine update below.
+    without = comment_event()
+    del without["payload"]["activity"]
+    without["payload"]["case"]["submitter"]["address"] = "1 Old Street"
+    ingest(store, without)
+    update = comment_event(updated_at="2025-09-03T21:44:00.000Z")
+    update["payload"]["case"]["submitter"]["address"] = "2 New Street"
+    ingest(store, update)
+
+    assert person(store, SUBMITTER)["address"] == "2 New Street"
+
+
+def test_a_stale_mention_never_overwrites_a_newer_field(store: Store) -> None:
+    newer = comment_event()
+    newer["payload"]["case"]["submitter"]["address"] = "2 New Street"
+    older = comment_event()
+    older["payload"]["activity"]["timestamp"] = "2025-09-01T00:00:00.000Z"
+    older["payload"]["case"]["submitter"]["address"] = "1 Old Street"
+    older["payload"]["case"]["submitter"]["city"] = "Boston"
+    ingest(store, newer)
+    ingest(store, older)
+
+    shown = person(store, SUBMITTER)
+    assert shown["address"] == "2 New Street"
+    assert shown["city"] == "New York"
+
+
+def test_an_authors_role_is_kept_when_its_event_arrives_late(store: Store) -> None:
+    doctor = "DgHxzGRtS5gFzdL7cReiPzJcA852"
+    newer = comment_event()
+    newer["payload"]["activity"]["targetUser"] = {"id": doctor, "firstName": "Dana"}
+    older = comment_event()
+    older["payload"]["activity"]["timestamp"] = "2025-09-01T00:00:00.000Z"
+    older["payload"]["comment"]["author"] = {"id": doctor, "firstName": "Dana", "role": "DOCTOR"}
+    ingest(store, newer)
+    ingest(store, older)
+
+    assert person(store, doctor)["role"] == "DOCTOR"
+
+
+def test_a_thin_case_snapshot_never_erases_what_a_full_one_set(store: Store) -> None:
+    full = comment_event(updated_at="2025-09-01T00:00:00.000Z")
+    thin = comment_event(updated_at="2025-09-05T00:00:00.000Z")
+    case_id = full["payload"]["case"]["id"]
+    thin["payload"]["case"] = {"id": case_id, "status": "REJECTED", "updatedAt": "2025-09-05T00:00:00.000Z"}
+    ingest(store, full)
+    ingest(store, thin)
+
+    shown = case(store, case_id)
+    assert shown["status"] == "REJECTED"
+    assert (shown["short_id"], shown["type"], shown["productBundle"]) == ("ADA-C1HM17", "GLP", {"name": "RITIK-GLSA-4"})
+    assert shown["title"] == "Case for Ritik-2 Parikh-2" and shown["submitter_id"] == SUBMITTER
+
+
+def test_each_case_field_keeps_the_newest_value_that_named_it(store: Store) -> None:
+    first = comment_event(updated_at="2025-09-01T00:00:00.000Z")
+    case_id = first["payload"]["case"]["id"]
+    first["payload"]["case"]["closedBy"] = "first"
+    latest = comment_event(updated_at="2025-09-05T00:00:00.000Z")
+    latest["payload"]["case"] = {"id": case_id, "status": "REJECTED", "updatedAt": "2025-09-05T00:00:00.000Z"}
+    middle = comment_event(updated_at="2025-09-03T00:00:00.000Z")
+    middle["payload"]["case"]["closedBy"] = "middle"
+    middle["payload"]["case"]["status"] = "OPEN"
+    for event in (first, latest, middle):
+        ingest(store, event)
+
+    shown = case(store, case_id)
+    assert (shown["closed_by"], shown["status"]) == ("middle", "REJECTED")
+    assert shown["updated_at"] == datetime(2025, 9, 5, tzinfo=UTC)
+
+
+def test_case_type_and_product_bundle_are_sealed_and_shown_only_revealed(store: Store) -> None:
+    event = comment_event()
+    ingest(store, event)
+    case_id = event["payload"]["case"]["id"]
+    with store.engine.connect() as connection:
+        plain = connection.execute(select(CaseRow.type, CaseRow.product_bundle).where(CaseRow.id == case_id)).one()
+        hidden = case_timeline(connection, store.vault, case_id)
+        listed = list_cases(connection)
+        revealed = case_timeline(connection, store.vault, case_id, reveal=True)
+    assert tuple(plain) == (None, None)
+    for shown in (hidden, *listed):
+        assert "GLP" not in repr(shown) and "RITIK-GLSA-4" not in repr(shown)
+    assert (revealed["type"], revealed["productBundle"]) == ("GLP", {"name": "RITIK-GLSA-4"})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from enum import StrEnum
 from typing import Annotated
 
@@ -11,6 +12,8 @@ from casehooks.cli.common import opened_store, progress_bar
 from casehooks.cli.output import emit
 from casehooks.settings import Settings
 from casehooks.store.reads import list_quarantine
+
+OPERATOR = "cli:" + getpass.getuser()
 
 quarantine_app = typer.Typer(help="Refused requests, kept with their reasons.", no_args_is_help=True)
 
@@ -39,7 +42,9 @@ def list_command(
 @quarantine_app.command("reprocess")
 def reprocess_command(
     record_ids: Annotated[list[str] | None, typer.Argument(help="Quarantine ids; every held one when omitted.")] = None,
-    trust: Annotated[bool, typer.Option("--trust", help="Accept without authentication (you vouch for them).")] = False,
+    trust: Annotated[
+        bool, typer.Option("--trust", help="Accept without authentication (you vouch for them; audited).")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Run held requests through the checks again, with the current secrets; genuine events are accepted."""
@@ -48,6 +53,12 @@ def reprocess_command(
 
     settings = Settings()
     authenticator = authenticator_from(settings)
+    if not authenticator.required and not trust:
+        typer.echo(
+            "warning: no CASEHOOKS_WEBHOOK_SECRET or auth header is set here: requests refused for their "
+            "authentication stay held (set the secret, or pass --trust to vouch for them).",
+            err=True,
+        )
     with opened_store(settings) as store:
         if not record_ids:
             with store.engine.connect() as connection:
@@ -55,7 +66,7 @@ def reprocess_command(
         results = []
         with progress_bar("reprocessing", len(record_ids)) as advance:
             for record_id in record_ids:
-                results.append(reprocess(store, authenticator, record_id, trust=trust))
+                results.append(reprocess(store, authenticator, record_id, trust=trust, operator=OPERATOR))
                 advance(1)
     rows = [{"id": r.record_id, "outcome": r.outcome, "event_id": r.event_id, "reason": r.reason} for r in results]
     emit(rows, ["id", "outcome", "event_id", "reason"], as_json=as_json, title="reprocessed")

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from casehooks.errors import SchemaError
 from casehooks.events.deviations import find_deviations
 from casehooks.events.envelope import Event, event_class
+from casehooks.events.wire import load_json
 
 # The loc parts pydantic adds for union branches and validators, e.g. ``str-enum[CaseStatus]``, ``str``.
 _TYPE_TAG = re.compile(r"[a-z-]+\[.*\]|str|int|bool|float|none|list|dict")
@@ -24,9 +25,13 @@ def parse_event(raw: bytes | bytearray | memoryview | str) -> Event:
     path) for a body that is not a readable envelope. Attachment content is not decoded here.
     """
     try:
-        data = orjson.loads(raw)
+        data = load_json(raw)
     except orjson.JSONDecodeError as exc:
         raise SchemaError("$", f"not JSON ({exc.msg})") from None
+    except RecursionError:
+        raise SchemaError("$", "nested too deeply") from None
+    except ValueError:  # the standard reader, on a text with lone surrogates: never quote it (PHI)
+        raise SchemaError("$", "not JSON") from None
     return parse_object(data)
 
 

@@ -76,6 +76,8 @@ class Timestamp(datetime):
             return cls.parse(value)
         except ValueError:
             raise ValueError("not an ISO 8601 date-time") from None
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00: in UTC it falls before year 1
+            raise ValueError("a date-time out of range in UTC") from None
 
     @classmethod
     def __get_pydantic_core_schema__(cls, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:

@@ -7,6 +7,8 @@ import math
 import re
 from typing import Any
 
+import orjson
+
 from casehooks.errors import SchemaError
 
 _escape = json.encoder.encode_basestring
@@ -14,6 +16,7 @@ _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 _ARRAY_INDEX = re.compile(r"0|[1-9][0-9]{0,9}")
 _MAX_ARRAY_INDEX = 2**32 - 2
 _MAX_SAFE_INTEGER = 2**53
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def js_number(value: float) -> str:
@@ -105,3 +108,31 @@ def stringify(value: Any) -> bytes:
     out: list[str] = []
     _write(value, out)
     return "".join(out).encode("utf-8")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def load_json(raw: bytes | bytearray | memoryview | str) -> Any:
+    """Read JSON text. JavaScript writes a string cut mid-emoji with a lone surrogate escape (``"\\ud83d"``),
+    which the fast reader refuses; such a text is read again by the standard library, which keeps it.
+
+    Raises ``ValueError`` (``orjson.JSONDecodeError``) for text that is not JSON and ``RecursionError`` for
+    text nested deeper than Python can read.
+    """
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        text = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else bytes(raw)
+        if not _SURROGATE_ESCAPE.search(text):
+            raise
+        return json.loads(text, parse_constant=_refuse_constant)
+
+
+def dump_json(value: Any) -> bytes:
+    """Write JSON for storage: fast, unless a string holds a lone surrogate, which is written as its escape."""
+    try:
+        return orjson.dumps(value)
+    except TypeError:  # orjson.JSONEncodeError: a lone surrogate, or nesting past orjson's limit
+        return stringify(value)

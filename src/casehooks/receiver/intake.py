@@ -90,7 +90,17 @@ class Intake:
         checked = check(self._authenticator, body, headers)
         if isinstance(checked, Refusal):
             return checked
-        return self._store.prepare(checked, body)
+        try:
+            return self._store.prepare(checked, body)
+        except StoreUnavailable:
+            raise
+        except SchemaError as exc:
+            return Refusal("schema", f"{exc.path}: {exc.reason}", 400)
+        except Exception as exc:
+            # 5xx means "retry later", and this body would fail the same way forever: refuse it (held for
+            # reprocessing) and name only the error's type, never its message (it may quote the body).
+            log.warning("event_unprocessable", error=type(exc).__name__)
+            return Refusal("unprocessable", f"the event could not be stored as read ({type(exc).__name__})", 422)
 
     async def refuse(self, refusal: Refusal, body: bytes | None, size: int, headers: Mapping[str, str]) -> Answer:
         """Quarantine a refused request, then answer its status with the reason."""

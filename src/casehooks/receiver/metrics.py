@@ -29,6 +29,7 @@ REFUSAL_REASONS = frozenset(
         "body_timeout",
         "busy",
         "internal_error",
+        "unprocessable",
     }
 )
 

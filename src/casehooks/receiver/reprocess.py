@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
+
+from sqlalchemy import select
 
 from casehooks.receiver.intake import check
 from casehooks.signing import Authenticator
-from casehooks.store import Store
+from casehooks.store import Store, accounts
 from casehooks.store import quarantine as held
+from casehooks.store.audit import AuditEntry
 from casehooks.store.engine import writer
 from casehooks.store.quarantine import Refusal
+from casehooks.store.tables import QuarantineRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,14 +25,42 @@ class Reprocessed:
     reason: str | None = None
 
 
-def reprocess(store: Store, authenticator: Authenticator, record_id: str, *, trust: bool = False) -> Reprocessed:
-    """Try a held request again. With ``trust``, skip authentication (an operator vouches for the body)."""
+UNVERIFIABLE = "auth_no_secret_configured"
+
+
+def reprocess(
+    store: Store, authenticator: Authenticator, record_id: str, *, trust: bool = False, operator: str = "cli"
+) -> Reprocessed:
+    """Try a held request again, verified with the configured secrets.
+
+    A request refused for its authentication is never run without a secret to verify it against (a shell
+    without ``CASEHOOKS_WEBHOOK_SECRET`` would otherwise accept a forgery); it stays held. With ``trust`` the
+    operator vouches for the body: authentication is skipped and the audit log records who did it.
+    """
     with store.engine.connect() as connection:
         request = held.open_held(connection, store.vault, record_id)
+        reason = connection.execute(select(QuarantineRow.reason).where(QuarantineRow.id == record_id)).scalar()
     if request is None:
         return Reprocessed(record_id, "no_body")
-    checked = check(Authenticator(), request.body, request.headers) if trust else None
-    if checked is None:
+    if trust:
+        with writer(store.engine).begin() as connection:
+            accounts.audit(
+                connection,
+                store.vault.keyring,
+                AuditEntry(
+                    at=store.clock(),
+                    username=operator,
+                    via="cli",
+                    action="reprocess_trusted",
+                    object_type="quarantine",
+                    object_id=record_id,
+                    client=f"cli@{socket.gethostname()}",
+                ),
+            )
+        checked = check(Authenticator(), request.body, request.headers)
+    elif not authenticator.required and str(reason).startswith("auth_"):
+        return Reprocessed(record_id, "refused", reason=UNVERIFIABLE)
+    else:
         checked = check(authenticator, request.body, request.headers)
     if isinstance(checked, Refusal):
         with writer(store.engine).begin() as connection:

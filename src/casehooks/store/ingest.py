@@ -1,23 +1,27 @@
 """Accepting an event: prepare it (files to the blob store, PHI sealed), then commit it in one transaction.
 
-The commit is idempotent on the event id: a redelivery inserts nothing and reports a duplicate. Case snapshots
-only move forward by ``updatedAt``, so deliveries in any order converge on the newest snapshot.
+The commit is idempotent on the event id: a redelivery inserts nothing and reports a duplicate. Cases and people
+merge field by field, each field ranked by the platform time that set it (store/merge.py), so deliveries in any
+order converge and a thin mention never erases what a full one said.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
-from sqlalchemy import Connection, Table, and_, func, insert, or_
+from sqlalchemy import Connection, Table, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from casehooks.errors import ConfigurationError, SchemaError, StoreUnavailable
 from casehooks.events import CaseCommentAdded, Event
+from casehooks.events.wire import dump_json, load_json
 from casehooks.store.files import FileStore
 from casehooks.store.mapping import EventRows, FileOutcome, SealedRow, event_rows
+from casehooks.store.merge import Mention, legacy_stamps, merge, stamps_for
 from casehooks.store.tables import (
     ActivityRow,
     AttachmentRow,
@@ -31,13 +35,21 @@ from casehooks.store.tables import (
 from casehooks.store.vault import Vault
 
 FILE_MARKER = "casehooks:file:"
+_ID_LENGTH = 64
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def event_id_of(event: Event, body_sha256: str) -> str:
-    """The idempotency key: the activity id, unique per event; the body's hash when there is none."""
-    if event.activity is not None and event.activity.id:
-        return event.activity.id
-    return f"sha256:{body_sha256}"
+    """The idempotency key: the activity id, unique per event; the body's hash when there is none.
+
+    Keys fit the 64-character id columns: a longer activity id is keyed by its own hash, and a hash key keeps
+    57 hex digits (228 bits) after its ``sha256:`` prefix.
+    """
+    activity_id = event.activity.id if event.activity is not None else None
+    if activity_id and len(activity_id) <= _ID_LENGTH:
+        return activity_id
+    digest = hashlib.sha256(activity_id.encode()).hexdigest() if activity_id else body_sha256
+    return f"sha256:{digest}"[:_ID_LENGTH]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +68,9 @@ class Prepared:
     source: str
     rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     blobs: list[dict[str, Any]] = field(default_factory=list)
+    # Cases and people are merged with what is stored, so they are sealed at commit, under the row lock.
+    mentions: list[Mention] = field(default_factory=list)
+    vault: Vault | None = None
 
 
 def prepare(
@@ -80,7 +95,9 @@ def prepare(
             blobs.append(blob)
     stored_body = _without_stored_files(event, body, outcomes)
     dek_id, body_sealed = vault.seal(stored_body, f"events:{event_id}".encode())
-    mapped = event_rows(event, event_id, received_at, outcomes)
+    mapped = event_rows(event, event_id, outcomes)
+    _check_columns(mapped)
+    _check_value("events.event_type", event.type, getattr(_table(EventRow).c.event_type.type, "length", None))
     return Prepared(
         event_id=event_id,
         event_type=event.type,
@@ -94,7 +111,30 @@ def prepare(
         source=source,
         rows=_seal_rows(mapped, vault),
         blobs=blobs,
+        mentions=([mapped.case] if mapped.case else []) + mapped.people,
+        vault=vault,
     )
+
+
+def _check_columns(mapped: EventRows) -> None:
+    # A value its column cannot hold would fail the commit, and a failed commit asks the platform to retry a
+    # body that can never be stored: refuse it here instead, as unreadable.
+    rows: list[SealedRow | Mention] = [*mapped.people, *mapped.attachments]
+    rows += [row for row in (mapped.case, mapped.activity, mapped.comment) if row is not None]
+    for row in rows:
+        table = _table(_ALL_MODELS[row.table])
+        for name, value in row.columns.items():
+            length = getattr(table.c[name].type, "length", None)
+            if isinstance(value, str):
+                _check_value(f"{row.table}.{name}", value, length)
+
+
+def _check_value(path: str, value: str, length: int | None) -> None:
+    if length is not None and len(value) > length:
+        raise SchemaError(path, f"longer than {length} characters")
+    if not value.isascii() and _LONE_SURROGATE.search(value):
+        # Sealed values keep lone surrogates; a plain column (an id, a type, a status) cannot hold one.
+        raise SchemaError(path, "a lone surrogate where an identifier belongs")
 
 
 def _without_stored_files(event: Event, body: bytes, outcomes: dict[str, FileOutcome]) -> bytes:
@@ -108,7 +148,10 @@ def _without_stored_files(event: Event, body: bytes, outcomes: dict[str, FileOut
         leave_out: Any = {"payload": {"comment": {"attachments": {"__all__": {"content"}}}}}
     else:
         leave_out = {"payload": {"attachment": {"content"}}}
-    wire = event.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude=leave_out)
+    try:
+        wire = event.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude=leave_out)
+    except (ValueError, RecursionError):  # pydantic's serialiser stops at a depth the parser accepts
+        return body  # kept whole: the file is then held twice, never lost
     own = wire["payload"].get(payload_key) or wire["payload"].get("comments")
     items = (own.get("attachments") or []) if isinstance(event, CaseCommentAdded) else [own]
     for item, attachment in zip(items, event.attachments(), strict=False):
@@ -116,18 +159,19 @@ def _without_stored_files(event: Event, body: bytes, outcomes: dict[str, FileOut
             item["content"] = FILE_MARKER + str(stored[attachment.id].sha256)
         elif attachment.content is not None:
             item["content"] = attachment.content.text
-    return orjson.dumps(wire)
+    try:
+        return dump_json(wire)
+    except RecursionError:
+        return body
 
 
 def _seal(row: SealedRow, vault: Vault, column: str) -> dict[str, Any]:
-    dek_id, sealed = vault.seal(orjson.dumps(row.details), row.aad)
+    dek_id, sealed = vault.seal(dump_json(row.details), row.aad)
     return {**row.columns, column: sealed, "dek_id": dek_id}
 
 
 def _seal_rows(mapped: EventRows, vault: Vault) -> dict[str, list[dict[str, Any]]]:
     rows: dict[str, list[dict[str, Any]]] = {
-        "cases": [_seal(mapped.case, vault, "details_sealed")] if mapped.case else [],
-        "people": [_seal(person, vault, "details_sealed") for person in mapped.people],
         "activities": [_seal(mapped.activity, vault, "values_sealed")] if mapped.activity else [],
         "comments": [_seal(mapped.comment, vault, "text_sealed")] if mapped.comment else [],
         "attachments": [_seal(item, vault, "details_sealed") for item in mapped.attachments],
@@ -155,19 +199,6 @@ def _statements(connection: Connection) -> dict[str, Any]:
     def ignore(model: Any) -> Any:
         return dialect.insert(_table(model)).on_conflict_do_nothing()
 
-    cases = _table(CaseRow)
-    case_insert = dialect.insert(cases)
-    excluded = case_insert.excluded
-    newer = or_(
-        and_(
-            excluded.updated_at.is_not(None),
-            or_(cases.c.updated_at.is_(None), excluded.updated_at >= cases.c.updated_at),
-        ),
-        and_(excluded.updated_at.is_(None), cases.c.updated_at.is_(None)),
-    )
-    case_columns = [column.key for column in cases.columns if column.key not in ("id", "first_seen_at")]
-    people = _table(PersonRow)
-    person_insert = dialect.insert(people)
     built = {
         # RETURNING asked for explicitly: with the implicit RETURNING of ``seq``, psycopg's rowcount is not the
         # number of rows inserted, and a redelivery would count as new.
@@ -179,19 +210,12 @@ def _statements(connection: Connection) -> dict[str, Any]:
         "comments": ignore(CommentRow),
         "attachments": ignore(AttachmentRow),
         "jobs": insert(JobRow),
-        "cases": case_insert.on_conflict_do_update(
-            index_elements=["id"], set_={key: excluded[key] for key in case_columns}, where=newer
-        ),
-        "people": person_insert.on_conflict_do_update(
-            index_elements=["id"],
-            set_={
-                "details_sealed": person_insert.excluded.details_sealed,
-                "dek_id": person_insert.excluded.dek_id,
-                "seen_at": person_insert.excluded.seen_at,
-                "role": func.coalesce(person_insert.excluded.role, people.c.role),
-            },
-            where=person_insert.excluded.seen_at >= people.c.seen_at,
-        ),
+        "cases": dialect.insert(_table(CaseRow))
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(_table(CaseRow).c.id),
+        "people": dialect.insert(_table(PersonRow))
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(_table(PersonRow).c.id),
     }
     _STATEMENTS[name] = built
     return built
@@ -219,7 +243,12 @@ def commit_event(connection: Connection, prepared: Prepared, run_at: datetime) -
         return False
     if prepared.blobs:
         connection.execute(statements["blobs"], prepared.blobs)
-    for table in ("cases", "people", "activities", "comments", "attachments"):
+    if prepared.mentions:
+        if prepared.vault is None:
+            raise ConfigurationError("a prepared event with cases or people needs its vault to commit")
+        for mention in prepared.mentions:
+            _merge_mention(connection, statements, prepared.vault, mention, prepared)
+    for table in ("activities", "comments", "attachments"):
         rows = prepared.rows.get(table)
         if rows:
             connection.execute(statements[table], rows)
@@ -237,6 +266,58 @@ def commit_event(connection: Connection, prepared: Prepared, run_at: datetime) -
         },
     )
     return True
+
+
+_MODELS: dict[str, Any] = {"cases": CaseRow, "people": PersonRow}
+_ALL_MODELS: dict[str, Any] = {
+    **_MODELS,
+    "activities": ActivityRow,
+    "comments": CommentRow,
+    "attachments": AttachmentRow,
+}
+_BOOKKEEPING = frozenset({"id", "details_sealed", "dek_id", "field_stamps", "first_seen_at", "seen_at"})
+
+
+def _merge_mention(
+    connection: Connection, statements: dict[str, Any], vault: Vault, mention: Mention, prepared: Prepared
+) -> None:
+    table = _table(_MODELS[mention.table])
+    stored = _locked(connection, table, mention.key)
+    if stored is None:
+        dek_id, sealed = vault.seal(dump_json(mention.details), mention.aad)
+        row: dict[str, Any] = {column.key: None for column in table.columns}
+        row.update(mention.columns)
+        row.update(id=mention.key, details_sealed=sealed, dek_id=dek_id, field_stamps=stamps_for(mention))
+        if mention.table == "cases":
+            row["first_seen_at"] = prepared.received_at
+        else:
+            row["seen_at"] = prepared.received_at
+        if connection.execute(statements[mention.table], row).first() is not None:
+            return
+        # Another transaction inserted the row since we looked: merge into it under its lock.
+        stored = _locked(connection, table, mention.key)
+        if stored is None:  # pragma: no cover - the row was just seen by the insert
+            raise StoreUnavailable("the row vanished under its lock")
+    details = load_json(vault.open(stored.dek_id, stored.details_sealed, mention.aad))
+    stamps = stored.field_stamps
+    if stamps is None:
+        plain = {name: value for name, value in stored._mapping.items() if name not in _BOOKKEEPING}
+        stamps = legacy_stamps(plain, details, stored.updated_at if mention.table == "cases" else stored.seen_at)
+    merged = merge(mention, details, stamps)
+    values: dict[str, Any] = dict(merged.columns)
+    if merged.details != details:
+        values["dek_id"], values["details_sealed"] = vault.seal(dump_json(merged.details), mention.aad)
+    if merged.stamps != stored.field_stamps:
+        values["field_stamps"] = merged.stamps
+    if mention.table == "people" and prepared.received_at > stored.seen_at:
+        values["seen_at"] = prepared.received_at
+    if values:
+        connection.execute(table.update().where(table.c.id == mention.key).values(**values))
+
+
+def _locked(connection: Connection, table: Table, key: str) -> Any:
+    # FOR UPDATE holds the row on PostgreSQL until the commit; SQLite has one writer at a time already.
+    return connection.execute(select(table).where(table.c.id == key).with_for_update()).first()
 
 
 def insert_blob(connection: Connection, blob: dict[str, Any]) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from casehooks.events import Activity, Attachment, Case, CaseCommentAdded, Comment, Event
 from casehooks.events.people import Author, Person, Submitter, Uploader
+from casehooks.store.merge import Mention
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,10 +32,10 @@ class SealedRow:
 
 @dataclass(frozen=True, slots=True)
 class EventRows:
-    """Everything one event writes besides the event row itself."""
+    """Everything one event writes besides the event row itself; the case and people are merged, not replaced."""
 
-    case: SealedRow | None
-    people: list[SealedRow] = field(default_factory=list)
+    case: Mention | None
+    people: list[Mention] = field(default_factory=list)
     activity: SealedRow | None = None
     comment: SealedRow | None = None
     attachments: list[SealedRow] = field(default_factory=list)
@@ -46,21 +47,40 @@ def _wire(model: Any, *names: str) -> dict[str, Any]:
 
 
 def _person(
-    person: Person | Author | Submitter | Uploader | None, seen_at: datetime, role: str | None = None
-) -> SealedRow | None:
+    person: Person | Author | Submitter | Uploader | None, rank: datetime | None, role: str | None = None
+) -> Mention | None:
     if person is None or not person.id:
         return None
-    details = {key: value for key, value in person.to_wire().items() if key != "id"}
-    columns = {"id": person.id, "role": role, "seen_at": seen_at}
-    return SealedRow("people", person.id, columns, details)
+    # A null names nothing: a mention with ``"email": null`` does not erase a known email.
+    details = {key: value for key, value in person.to_wire().items() if key != "id" and value is not None}
+    columns = {} if role is None else {"role": role}
+    return Mention("people", person.id, columns, details, rank)
 
 
-def case_row(case: Case, event_id: str, seen_at: datetime) -> SealedRow:
-    columns = {
-        "id": case.id,
+# Case columns and the snapshot field each one comes from: a column is named only when its field was sent.
+_CASE_COLUMNS = {
+    "short_id": "short_id",
+    "organization_id": "organization_id",
+    "status": "status",
+    "created_at": "created_at",
+    "updated_at": "updated_at",
+    "assigned_at": "assigned_at",
+    "in_progress_at": "in_progress_at",
+    "closed_at": "closed_at",
+    "is_archived": "is_archived",
+    "is_escalated": "is_escalated",
+    "is_imported": "is_imported",
+    "closed_by": "closed_by",
+    "in_progress_by": "in_progress_by",
+    "submitter_id": "submitter",
+}
+
+
+def case_mention(case: Case, event_id: str) -> Mention:
+    """What a snapshot says about its case, ranked by its ``updatedAt``."""
+    values: dict[str, Any] = {
         "short_id": case.short_id,
         "organization_id": case.organization_id,
-        "type": case.type,
         "status": None if case.status is None else str(case.status),
         "created_at": case.created_at,
         "updated_at": case.updated_at,
@@ -72,12 +92,14 @@ def case_row(case: Case, event_id: str, seen_at: datetime) -> SealedRow:
         "is_imported": case.is_imported,
         "closed_by": case.closed_by,
         "in_progress_by": case.in_progress_by,
-        "product_bundle": case.product_bundle.name if case.product_bundle else None,
         "submitter_id": case.submitter.id if case.submitter else None,
-        "last_event_id": event_id,
-        "first_seen_at": seen_at,
     }
-    return SealedRow("cases", case.id, columns, _wire(case, "title", "referralCode", "archiveReason"))
+    sent = case.model_fields_set
+    columns = {column: values[column] for column, name in _CASE_COLUMNS.items() if name in sent}
+    columns["last_event_id"] = event_id
+    # The case type and product bundle name a treatment: sealed with the title, not plain columns.
+    details = _wire(case, "title", "referralCode", "archiveReason", "type", "productBundle")
+    return Mention("cases", case.id, columns, details, case.updated_at)
 
 
 def activity_row(activity: Activity, case_id: str | None, event_id: str) -> SealedRow:
@@ -141,37 +163,51 @@ class FileOutcome:
     size: int | None = None
 
 
-def event_rows(event: Event, event_id: str, seen_at: datetime, contents: dict[str, FileOutcome]) -> EventRows:
+def event_rows(event: Event, event_id: str, contents: dict[str, FileOutcome]) -> EventRows:
     """The rows ``event`` writes; ``contents`` tells what became of each attachment's file, by attachment id."""
     case = event.case
     case_id = case.id if case else None
-    when = (event.activity.timestamp if event.activity else None) or seen_at
-    people: dict[str, SealedRow] = {}
+    # A person is ranked by the platform's clock: the activity's time, else the snapshot's; never the receive time.
+    rank = (event.activity.timestamp if event.activity else None) or (case.updated_at if case else None)
+    people: dict[str, Mention] = {}
 
-    def add(row: SealedRow | None) -> None:
-        if row is not None:
-            people[row.key] = row
+    def add(mention: Mention | None) -> None:
+        if mention is None:
+            return
+        known = people.get(mention.key)
+        if known is None:
+            people[mention.key] = mention
+            return
+        # The same person named twice in one event: the first (fullest) mention keeps its values, later ones
+        # only add what it lacks; a role the platform sent (an author's) replaces the SUBMITTER label.
+        people[mention.key] = Mention(
+            "people",
+            mention.key,
+            {**known.columns, **mention.columns},
+            {**mention.details, **known.details},
+            rank,
+        )
 
     if case is not None:
-        add(_person(case.submitter, when, "SUBMITTER"))
+        add(_person(case.submitter, rank, "SUBMITTER"))
     activity = event.activity
     if activity is not None:
-        add(_person(activity.actor, when))
-        add(_person(activity.target_user, when))
+        add(_person(activity.actor, rank))
+        add(_person(activity.target_user, rank))
     comment: SealedRow | None = None
     comment_id: str | None = None
     if isinstance(event, CaseCommentAdded):
         comment_id = event.comment.id
         comment = comment_row(event.comment, case_id, event_id)
         author = event.comment.author
-        add(_person(author, when, None if author is None or author.role is None else str(author.role)))
+        add(_person(author, rank, None if author is None or author.role is None else str(author.role)))
     attachments = []
     for attachment in event.attachments():
-        add(_person(attachment.uploaded_by, when))
+        add(_person(attachment.uploaded_by, rank))
         stored = contents.get(attachment.id, FileOutcome("absent"))
         attachments.append(attachment_row(attachment, case_id, comment_id, event_id, stored))
     return EventRows(
-        case=case_row(case, event_id, seen_at) if case else None,
+        case=case_mention(case, event_id) if case else None,
         people=list(people.values()),
         activity=activity_row(activity, case_id, event_id) if activity else None,
         comment=comment,

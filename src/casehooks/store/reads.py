@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Select, func, or_, select
 
 from casehooks.errors import NotFound
+from casehooks.events.wire import load_json
 from casehooks.store.tables import (
     ActivityRow,
     AttachmentRow,
@@ -164,15 +164,22 @@ def list_cases(
         query = query.where(CaseRow.status == status)
     if organization_id:
         query = query.where(CaseRow.organization_id == organization_id)
-    return [_columns(case) for case in connection.execute(query).all()]
+    return [_case_columns(case) for case in connection.execute(query).all()]
 
 
 def _columns(row: Any) -> dict[str, Any]:
-    return {key: value for key, value in row._mapping.items() if not key.endswith("_sealed") and key != "dek_id"}
+    hidden = ("dek_id", "field_stamps")
+    return {key: value for key, value in row._mapping.items() if not key.endswith("_sealed") and key not in hidden}
+
+
+def _case_columns(row: Any) -> dict[str, Any]:
+    # The case type and product bundle name a treatment: PHI, shown only with the sealed details. Rows written
+    # before they were sealed still hold them in plain columns, never shown unrevealed.
+    return {**_columns(row), "type": None, "product_bundle": None}
 
 
 def _open(vault: Vault, table: str, key: str, dek_id: str, sealed: bytes) -> Any:
-    return orjson.loads(vault.open(dek_id, sealed, f"{table}:{key}".encode()))
+    return load_json(vault.open(dek_id, sealed, f"{table}:{key}".encode()))
 
 
 def find_case(connection: Connection, id_or_short_id: str) -> Any:
@@ -210,9 +217,13 @@ def case_timeline(
     Each kind is read newest first through its index, so a page costs the same however long the case's history.
     """
     case = find_case(connection, id_or_short_id)
-    shown = _columns(case)
+    shown = _case_columns(case)
     if reveal:
-        shown.update(_open(vault, "cases", case.id, case.dek_id, case.details_sealed))
+        details = _open(vault, "cases", case.id, case.dek_id, case.details_sealed)
+        shown.update(type=case.type, product_bundle=case.product_bundle)
+        shown.update(details)
+        if "productBundle" in details:
+            shown["product_bundle"] = (details["productBundle"] or {}).get("name")
     shown["submitter"] = _person(connection, vault, case.submitter_id, reveal)
     items: list[dict[str, Any]] = []
     for activity in connection.execute(

@@ -120,6 +120,8 @@ class CaseRow(Base):
     dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
     last_event_id: Mapped[str] = mapped_column(Id)
     first_seen_at: Mapped[datetime] = mapped_column(Stamp)
+    # Field-by-field merge (migration 0004): the platform time each field was set at (see store/merge.py).
+    field_stamps: Mapped[dict[str, str | None] | None] = mapped_column(JSON)
 
 
 class PersonRow(Base):
@@ -132,6 +134,8 @@ class PersonRow(Base):
     details_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
     seen_at: Mapped[datetime] = mapped_column(Stamp)
+    # Field-by-field merge (migration 0004): the platform time each field was set at (see store/merge.py).
+    field_stamps: Mapped[dict[str, str | None] | None] = mapped_column(JSON)
 
 
 class ActivityRow(Base):
