@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -38,26 +39,32 @@ _KEY_SEGMENT = re.compile(r"[^/#\x00-\x1f\x7f]+")
 
 
 class BlobStore:
-    """Opaque blobs by ``/``-separated key. Safe to share between threads."""
+    """Opaque blobs by ``/``-separated key. Safe to share between threads.
 
-    def __init__(self, store: ObjectStore) -> None:
+    ``fsync`` is called with a file descriptor to make a local put durable (the seam a test observes).
+    """
+
+    def __init__(self, store: ObjectStore, *, fsync: Callable[[int], None] = os.fsync) -> None:
         self._store = store
         self._buffer_size = _S3_BUFFER_SIZE if isinstance(store, S3Store) else _LOCAL_BUFFER_SIZE
+        self._fsync = fsync
+        # A local folder's root, whose files and folders a put syncs to disk; None for the other stores.
+        self._root = Path(store.prefix) if isinstance(store, LocalStore) and store.prefix is not None else None
 
     def __repr__(self) -> str:
         return f"BlobStore({self._store!r})"
 
     @classmethod
-    def from_url(cls, url: str) -> BlobStore:
+    def from_url(cls, url: str, *, fsync: Callable[[int], None] = os.fsync) -> BlobStore:
         """The store a URL names; an unsupported or malformed URL is a ``ConfigurationError``."""
         parts = urlsplit(url)
         try:
             if parts.scheme == "memory":
-                return cls(MemoryStore())
+                return cls(MemoryStore(), fsync=fsync)
             if parts.scheme == "file":
-                return cls(_local_store(parts.netloc, unquote(parts.path)))
+                return cls(_local_store(parts.netloc, unquote(parts.path)), fsync=fsync)
             if parts.scheme == "s3":
-                return cls(_s3_store(parts.netloc, parts.path.strip("/")))
+                return cls(_s3_store(parts.netloc, parts.path.strip("/")), fsync=fsync)
         except (*_STORE_ERRORS, ValueError) as exc:
             reason = type(exc).__name__
             raise ConfigurationError(f"cannot open blob store {parts.scheme}://{parts.netloc}: {reason}") from exc
@@ -70,6 +77,9 @@ class BlobStore:
         completes (LocalStore writes a ``key#N`` staging file and renames it; S3 completes a multipart upload),
         and an error, including one raised by ``chunks``, aborts the upload. Errors from ``chunks`` propagate
         unchanged. ``chunks`` is consumed in the caller's thread, so it may itself read from a blob store.
+
+        When ``put`` returns, the blob survives a power cut: a local file and every folder from it up to the
+        store's root are fsync'd; an S3 object exists once the upload completes.
         """
         _check_key(key)
         source = iter(chunks)
@@ -93,7 +103,29 @@ class BlobStore:
             if source_failed:
                 raise
             raise _unavailable("write", key, exc) from exc
+        if self._root is not None:
+            self._sync(self._root, key)
         return written
+
+    def _sync(self, root: Path, key: str) -> None:
+        # LocalStore wrote a staging file and renamed it into place without fsync: sync the file's data, then
+        # each folder up to the root so the rename and any folder it created are on the disk too.
+        path = root.joinpath(*key.split("/"))
+        try:
+            self._sync_path(path, os.O_RDONLY)
+            for folder in (path.parent, *path.parent.parents):
+                self._sync_path(folder, os.O_RDONLY | os.O_DIRECTORY)
+                if folder == root:
+                    break
+        except OSError as exc:
+            raise _unavailable("sync", key, exc) from exc
+
+    def _sync_path(self, path: Path, flags: int) -> None:
+        descriptor = os.open(path, flags)
+        try:
+            self._fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
     def get(self, key: str) -> Iterator[bytes]:
         """The blob's bytes in chunks of about 1 MiB; ``NotFound`` at once if there is no such blob."""
