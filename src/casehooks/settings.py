@@ -48,6 +48,9 @@ class Settings(BaseSettings):
     sandbox_disable_after: int = Field(default=20, ge=1)
     outbound_allow: str = ""
     outbound_allow_loopback: bool = True
+    # Durability and readiness: /readyz fails below this much free disk; its checks are reused this long.
+    ready_min_free_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
+    ready_cache_seconds: float = Field(default=1.5, ge=0)
 
     @field_validator("data_dir")
     @classmethod

@@ -180,7 +180,10 @@ def test_invalid_base64_is_kept_as_metadata_with_a_deviation(server: Server) -> 
 
 def test_health_readiness_and_metrics(server: Server) -> None:
     assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
-    assert httpx.get(f"{server.url}/readyz").json() == {"status": "ready"}
+    assert httpx.get(f"{server.url}/readyz").json() == {
+        "status": "ready",
+        "checks": {"database": "ok", "disk": "ok", "blobs": "ok"},
+    }
     post(server, *signed(comment_event(), SECRET))
     post(server, body_of(comment_event()), {})
     metrics = httpx.get(f"{server.url}/metrics").text

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from casehooks.receiver.intake import Answer, Intake
 from casehooks.receiver.metrics import Metrics
+from casehooks.receiver.readiness import Readiness, answer
 from casehooks.store import Store
 from casehooks.store.quarantine import Refusal
 
@@ -64,7 +65,11 @@ async def read_body(request: Request, limit: int) -> tuple[bytes | None, int]:
     return cast(bytes, chunks), len(chunks)
 
 
-def receiver_routes(intake: Intake, store: Store, metrics: Metrics, max_body_bytes: int) -> list[Route]:
+def receiver_routes(
+    intake: Intake, store: Store, metrics: Metrics, max_body_bytes: int, readiness: Readiness | None = None
+) -> list[Route]:
+    ready_checks = readiness if readiness is not None else Readiness.for_store(store)
+
     async def webhook(request: Request) -> Response:
         try:
             body, size = await read_body(request, max_body_bytes)
@@ -82,8 +87,8 @@ def receiver_routes(intake: Intake, store: Store, metrics: Metrics, max_body_byt
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
-        ready = await anyio.to_thread.run_sync(store.writable)
-        return JSONResponse({"status": "ready" if ready else "unavailable"}, status_code=200 if ready else 503)
+        body, status_code = answer(await anyio.to_thread.run_sync(ready_checks.check))
+        return JSONResponse(body, status_code=status_code)
 
     async def metrics_endpoint(_: Request) -> Response:
         payload = await anyio.to_thread.run_sync(generate_latest, metrics.registry)
@@ -104,6 +109,7 @@ def build_app(
     max_body_bytes: int,
     lifespan: contextlib.AbstractAsyncContextManager[None] | None = None,
     console: ASGIApp | None = None,
+    readiness: Readiness | None = None,
 ) -> Starlette:
     """The receiver's routes, then (when given) the console for every other path: no middleware of the
     console's ever runs in front of the webhook."""
@@ -116,7 +122,7 @@ def build_app(
         async with lifespan:
             yield
 
-    routes: list[Route | Mount] = [*receiver_routes(intake, store, metrics, max_body_bytes)]
+    routes: list[Route | Mount] = [*receiver_routes(intake, store, metrics, max_body_bytes, readiness)]
     if console is not None:
         routes.append(Mount("", app=console))
     return Starlette(routes=routes, lifespan=run, exception_handlers={404: _not_found})

@@ -17,6 +17,7 @@ from casehooks.receiver.documents import document_policy
 from casehooks.receiver.handlers import Receiver
 from casehooks.receiver.intake import Intake
 from casehooks.receiver.metrics import Metrics
+from casehooks.receiver.readiness import Readiness
 from casehooks.receiver.worker import Worker
 from casehooks.settings import Settings
 from casehooks.signing import Authenticator, StaticHeader
@@ -92,7 +93,12 @@ def build_service(settings: Settings, receiver: Receiver | None = None, *, run_w
             store.close()
 
     console = build_console(store, authenticator) if settings.console else None
-    app = build_app(intake, store, metrics, settings.max_body_bytes, lifespan=lifespan(), console=console)
+    readiness = Readiness.for_store(
+        store, min_free_bytes=settings.ready_min_free_bytes, cache_seconds=settings.ready_cache_seconds
+    )
+    app = build_app(
+        intake, store, metrics, settings.max_body_bytes, lifespan=lifespan(), console=console, readiness=readiness
+    )
     return Service(settings, store, metrics, intake, worker, app)
 
 

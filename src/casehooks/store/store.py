@@ -72,6 +72,7 @@ class Store:
         quarantine_cap: int = 1 << 30,
     ) -> None:
         self.engine = engine
+        self.blobs = blobs
         self.clock = clock
         self.vault = Vault(engine, keyring, clock)
         self.files = FileStore(engine, blobs, keyring, clock)
