@@ -276,3 +276,40 @@ def test_unreachable_s3_endpoint_is_store_unavailable() -> None:
     )
     with pytest.raises(StoreUnavailable, match="could not read a"):
         BlobStore(store).get("a")
+
+
+def test_local_put_fsyncs_the_file_then_every_folder_up_to_the_root(tmp_path: Path) -> None:
+    synced: list[str] = []
+
+    def recording_fsync(descriptor: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{descriptor}"))
+        os.fsync(descriptor)
+
+    root = tmp_path / "blobs"
+    blobs = BlobStore.from_url(root.as_uri(), fsync=recording_fsync)
+    blobs.put("cases/1/attachment", [b"Jane Doe"])
+
+    assert synced == [
+        str(root / "cases" / "1" / "attachment"),
+        str(root / "cases" / "1"),
+        str(root / "cases"),
+        str(root),
+    ]
+
+
+def test_a_failed_sync_is_store_unavailable_and_names_no_contents(tmp_path: Path) -> None:
+    def failing_fsync(descriptor: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    blobs = BlobStore.from_url((tmp_path / "blobs").as_uri(), fsync=failing_fsync)
+    with pytest.raises(StoreUnavailable) as caught:
+        blobs.put("cases/1/attachment", [b"Jane Doe"])
+    assert "Jane" not in str(caught.value)
+    assert "sync" in str(caught.value)
+
+
+def test_s3_and_memory_puts_call_no_fsync(s3_env: None, s3: S3Server) -> None:
+    calls: list[int] = []
+    for url in (s3.url(), "memory://"):
+        BlobStore.from_url(url, fsync=calls.append).put("a", [b"x"])
+    assert calls == []

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
@@ -34,30 +36,44 @@ _LOCAL_BUFFER_SIZE = 1024 * 1024
 _UPLOAD_CONCURRENCY = 4
 _READ_CHUNK_SIZE = 1024 * 1024
 # obstore refuses empty, "." and ".." segments; LocalStore reserves "name#N" for its staging files.
+# Looked up, never written: its answer, found or not, shows the store is reachable.
+_PROBE_KEY = "casehooks-readiness-probe"
+_PROBE_TIMEOUT = "2s"
 _KEY_SEGMENT = re.compile(r"[^/#\x00-\x1f\x7f]+")
 
 
 class BlobStore:
-    """Opaque blobs by ``/``-separated key. Safe to share between threads."""
+    """Opaque blobs by ``/``-separated key. Safe to share between threads.
 
-    def __init__(self, store: ObjectStore) -> None:
+    ``fsync`` is called with a file descriptor to make a local put durable (the seam a test observes).
+    """
+
+    def __init__(
+        self, store: ObjectStore, *, fsync: Callable[[int], None] = os.fsync, probe: ObjectStore | None = None
+    ) -> None:
         self._store = store
+        # Readiness asks ``probe`` (the same store without retries and with a short timeout) when given.
+        self._probe = probe if probe is not None else store
         self._buffer_size = _S3_BUFFER_SIZE if isinstance(store, S3Store) else _LOCAL_BUFFER_SIZE
+        self._fsync = fsync
+        # A local folder's root, whose files and folders a put syncs to disk; None for the other stores.
+        self._root = Path(store.prefix) if isinstance(store, LocalStore) and store.prefix is not None else None
 
     def __repr__(self) -> str:
         return f"BlobStore({self._store!r})"
 
     @classmethod
-    def from_url(cls, url: str) -> BlobStore:
+    def from_url(cls, url: str, *, fsync: Callable[[int], None] = os.fsync) -> BlobStore:
         """The store a URL names; an unsupported or malformed URL is a ``ConfigurationError``."""
         parts = urlsplit(url)
         try:
             if parts.scheme == "memory":
-                return cls(MemoryStore())
+                return cls(MemoryStore(), fsync=fsync)
             if parts.scheme == "file":
-                return cls(_local_store(parts.netloc, unquote(parts.path)))
+                return cls(_local_store(parts.netloc, unquote(parts.path)), fsync=fsync)
             if parts.scheme == "s3":
-                return cls(_s3_store(parts.netloc, parts.path.strip("/")))
+                bucket, prefix = parts.netloc, parts.path.strip("/")
+                return cls(_s3_store(bucket, prefix), fsync=fsync, probe=_s3_store(bucket, prefix, probe=True))
         except (*_STORE_ERRORS, ValueError) as exc:
             reason = type(exc).__name__
             raise ConfigurationError(f"cannot open blob store {parts.scheme}://{parts.netloc}: {reason}") from exc
@@ -70,6 +86,9 @@ class BlobStore:
         completes (LocalStore writes a ``key#N`` staging file and renames it; S3 completes a multipart upload),
         and an error, including one raised by ``chunks``, aborts the upload. Errors from ``chunks`` propagate
         unchanged. ``chunks`` is consumed in the caller's thread, so it may itself read from a blob store.
+
+        When ``put`` returns, the blob survives a power cut: a local file and every folder from it up to the
+        store's root are fsync'd; an S3 object exists once the upload completes.
         """
         _check_key(key)
         source = iter(chunks)
@@ -93,7 +112,29 @@ class BlobStore:
             if source_failed:
                 raise
             raise _unavailable("write", key, exc) from exc
+        if self._root is not None:
+            self._sync(self._root, key)
         return written
+
+    def _sync(self, root: Path, key: str) -> None:
+        # LocalStore wrote a staging file and renamed it into place without fsync: sync the file's data, then
+        # each folder up to the root so the rename and any folder it created are on the disk too.
+        path = root.joinpath(*key.split("/"))
+        try:
+            self._sync_path(path, os.O_RDONLY)
+            for folder in (path.parent, *path.parent.parents):
+                self._sync_path(folder, os.O_RDONLY | os.O_DIRECTORY)
+                if folder == root:
+                    break
+        except OSError as exc:
+            raise _unavailable("sync", key, exc) from exc
+
+    def _sync_path(self, path: Path, flags: int) -> None:
+        descriptor = os.open(path, flags)
+        try:
+            self._fsync(descriptor)
+        finally:
+            os.close(descriptor)
 
     def get(self, key: str) -> Iterator[bytes]:
         """The blob's bytes in chunks of about 1 MiB; ``NotFound`` at once if there is no such blob."""
@@ -112,6 +153,21 @@ class BlobStore:
         except _STORE_ERRORS as exc:
             raise _translate("read", key, exc) from exc
         return _read_async(result, key)
+
+    @property
+    def local_root(self) -> Path | None:
+        """The folder of a ``file://`` store; None for the others."""
+        return self._root
+
+    def reachable(self) -> bool:
+        """Whether the store answers now (a lookup of a key that is never written; readiness)."""
+        try:
+            obstore.head(self._probe, _PROBE_KEY)
+        except _NOT_FOUND:
+            return True
+        except _STORE_ERRORS:
+            return False
+        return True
 
     def exists(self, key: str) -> bool:
         """Whether a blob is stored under ``key``."""
@@ -163,14 +219,21 @@ def _local_store(host: str, path: str) -> LocalStore:
     return LocalStore(path, mkdir=True)
 
 
-def _s3_store(bucket: str, prefix: str) -> S3Store:
+def _s3_store(bucket: str, prefix: str, *, probe: bool = False) -> S3Store:
     if not bucket:
         raise ConfigurationError("an s3 blob store URL needs a bucket: s3://bucket/prefix")
     # S3Store reads AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION and AWS_ENDPOINT_URL itself; it only
     # refuses plain HTTP (a local MinIO, say) unless told.
     endpoint = os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT") or ""
     allow_http = endpoint.lower().startswith("http://")
-    return S3Store(bucket, prefix=prefix or None, client_options={"allow_http": allow_http})
+    if not probe:
+        return S3Store(bucket, prefix=prefix or None, client_options={"allow_http": allow_http})
+    return S3Store(
+        bucket,
+        prefix=prefix or None,
+        client_options={"allow_http": allow_http, "timeout": _PROBE_TIMEOUT, "connect_timeout": _PROBE_TIMEOUT},
+        retry_config={"max_retries": 0, "retry_timeout": timedelta(seconds=2)},
+    )
 
 
 def _check_key(key: str) -> None:

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     sandbox_disable_after_seconds: float = Field(default=5 * 86400.0, ge=0)
     outbound_allow: str = ""
     outbound_allow_loopback: bool = True
+    # Durability and readiness: /readyz fails below this much free disk; its checks are reused this long.
+    ready_min_free_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
+    ready_cache_seconds: float = Field(default=1.5, ge=0)
 
     @field_validator("data_dir")
     @classmethod

@@ -182,6 +182,7 @@ def test_health_readiness_and_metrics(server: Server) -> None:
     assert httpx.get(f"{server.url}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{server.url}/readyz").json()
     assert ready["status"] == "ready"
+    assert ready["checks"] == {"database": "ok", "disk": "ok", "blobs": "ok"}
     assert ready["handlers"]["status"] == "ok"
     post(server, *signed(comment_event(), SECRET))
     post(server, body_of(comment_event()), {})

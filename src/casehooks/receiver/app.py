@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 from casehooks.receiver.bodies import BUSY_RETRY_AFTER_SECONDS, BodyLimits, UnverifiedBudget, read_body
 from casehooks.receiver.intake import Answer, Intake
 from casehooks.receiver.metrics import Metrics
+from casehooks.receiver.readiness import Readiness, answer
 from casehooks.store import Store
 
 log = structlog.get_logger("casehooks.receiver")
@@ -34,8 +35,15 @@ class _JSON(Response):
 
 
 def receiver_routes(
-    intake: Intake, store: Store, metrics: Metrics, limits: BodyLimits, budget: UnverifiedBudget
+    intake: Intake,
+    store: Store,
+    metrics: Metrics,
+    limits: BodyLimits,
+    budget: UnverifiedBudget,
+    readiness: Readiness | None = None,
 ) -> list[Route]:
+    ready_checks = readiness if readiness is not None else Readiness.for_store(store)
+
     async def webhook(request: Request) -> Response:
         try:
             received = await read_body(request, limits, budget)
@@ -59,12 +67,11 @@ def receiver_routes(
         return JSONResponse({"status": "ok"})
 
     async def readyz(_: Request) -> Response:
-        ready = await anyio.to_thread.run_sync(store.writable)
-        answer: dict[str, object] = {"status": "ready" if ready else "unavailable"}
-        if ready:
+        body, status_code = answer(await anyio.to_thread.run_sync(ready_checks.check))
+        if status_code == 200:
             # Reported, not failed on: a handler set that differs between workers is the operator's to resolve.
-            answer["handlers"] = await anyio.to_thread.run_sync(store.handler_report)
-        return JSONResponse(answer, status_code=200 if ready else 503)
+            body["handlers"] = await anyio.to_thread.run_sync(store.handler_report)
+        return JSONResponse(body, status_code=status_code)
 
     async def metrics_endpoint(_: Request) -> Response:
         payload = await anyio.to_thread.run_sync(generate_latest, metrics.registry)
@@ -86,6 +93,7 @@ def build_app(
     lifespan: contextlib.AbstractAsyncContextManager[None] | None = None,
     console: ASGIApp | None = None,
     budget: UnverifiedBudget | None = None,
+    readiness: Readiness | None = None,
 ) -> Starlette:
     """The receiver's routes, then (when given) the console for every other path: no middleware of the
     console's ever runs in front of the webhook."""
@@ -99,7 +107,7 @@ def build_app(
             yield
 
     routes: list[Route | Mount] = [
-        *receiver_routes(intake, store, metrics, limits, budget or UnverifiedBudget(4 * limits.max_bytes))
+        *receiver_routes(intake, store, metrics, limits, budget or UnverifiedBudget(4 * limits.max_bytes), readiness)
     ]
     if console is not None:
         routes.append(Mount("", app=console))

@@ -20,6 +20,7 @@ from casehooks.receiver.documents import document_policy
 from casehooks.receiver.handlers import Receiver
 from casehooks.receiver.intake import Intake
 from casehooks.receiver.metrics import Metrics
+from casehooks.receiver.readiness import Readiness
 from casehooks.receiver.worker import Worker
 from casehooks.settings import Settings
 from casehooks.signing import Authenticator, StaticHeader
@@ -100,6 +101,9 @@ def build_service(settings: Settings, receiver: Receiver | None = None, *, run_w
             store.close()
 
     console = build_console(store, authenticator, AccessPolicy.from_settings(settings)) if settings.console else None
+    readiness = Readiness.for_store(
+        store, min_free_bytes=settings.ready_min_free_bytes, cache_seconds=settings.ready_cache_seconds
+    )
     app = build_app(
         intake,
         store,
@@ -108,6 +112,7 @@ def build_service(settings: Settings, receiver: Receiver | None = None, *, run_w
         lifespan=lifespan(),
         console=console,
         budget=UnverifiedBudget(settings.unverified_budget_bytes),
+        readiness=readiness,
     )
     return Service(settings, store, metrics, intake, worker, app)
 

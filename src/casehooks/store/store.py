@@ -100,6 +100,7 @@ class Store:
         quarantine_header_bytes: int = DEFAULT_HEADER_BYTES,
     ) -> None:
         self.engine = engine
+        self.blobs = blobs
         self.clock = clock
         self.vault = Vault(engine, keyring, clock)
         self.files = FileStore(engine, blobs, keyring, clock)
