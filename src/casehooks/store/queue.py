@@ -224,19 +224,7 @@ def record_attempt(
 
 
 def succeed(connection: Connection, job: ClaimedJob, worker_id: str, now: datetime) -> None:
-    connection.execute(
-        update(JobRow)
-        .where(JobRow.id == job.id, JobRow.locked_by == worker_id)
-        .values(
-            status="succeeded",
-            locked_by=None,
-            locked_until=None,
-            finished_at=now,
-            last_error=None,
-            pending=NO_HANDLERS,
-            needs_documents=False,
-        )
-    )
+    succeed_many(connection, [job], worker_id, now)
 
 
 def succeed_many(connection: Connection, finished: Sequence[ClaimedJob], worker_id: str, now: datetime) -> None:
