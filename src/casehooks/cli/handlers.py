@@ -45,5 +45,5 @@ def retire(
     from casehooks.store.engine import writer
 
     with opened_store() as store, writer(store.engine).begin() as connection:
-        count = registry.retire(connection, name)
+        count = registry.retire(connection, name, store.clock())
     typer.echo(f"retired {name}: {count} waiting job(s) released", err=True)

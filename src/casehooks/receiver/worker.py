@@ -86,10 +86,6 @@ class Worker:
         self._names = sorted(self._registrations)
         self._registered = False
 
-    @property
-    def lease(self) -> timedelta:
-        return self._lease
-
     def wake(self, _count: int = 0) -> None:
         """Tell the worker new jobs were committed; safe to call from any thread."""
         if self._loop is not None and self._wakeup is not None:

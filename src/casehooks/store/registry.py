@@ -110,7 +110,7 @@ def report(connection: Connection, now: datetime, live_within: timedelta) -> Han
     )
 
 
-def retire(connection: Connection, name: str) -> int:
+def retire(connection: Connection, name: str, now: datetime) -> int:
     """Remove a handler from the registry and from every job still waiting for it; returns how many jobs."""
     connection.execute(delete(HandlerRow).where(HandlerRow.name == name))
     marker = f"|{name}|"
@@ -122,7 +122,7 @@ def retire(connection: Connection, name: str) -> int:
     for row in waiting:
         left = str(row.pending).replace(marker, "|")
         values: dict[str, Any] = {"pending": left}
-        if left == "|" and row.pending is not None:
-            values.update(status="succeeded", finished_at=None)
+        if left == "|":
+            values.update(status="succeeded", finished_at=now)
         connection.execute(update(JobRow).where(JobRow.id == row.id).values(**values))
     return len(waiting)
