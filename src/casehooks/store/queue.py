@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, true, update
 
 from casehooks.store.notify import notify_jobs
 from casehooks.store.tables import HandlerRow, JobAttemptRow, JobRow
@@ -76,7 +76,7 @@ def claim(
     )
     condition: Any = due
     if handlers is not None:
-        wanted: list[Any] = [JobRow.needs_documents.is_(True)]
+        wanted: list[Any] = [JobRow.needs_documents == true()]
         if handlers:
             wanted.append(JobRow.pending.is_(None))
             wanted.extend(JobRow.pending.contains(f"|{name}|", autoescape=True) for name in handlers)

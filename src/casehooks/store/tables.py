@@ -232,7 +232,7 @@ class JobRow(Base):
     # a job for a handler it does not have.
     pending: Mapped[str | None] = mapped_column(Text)
     # A document link still to download (``URL`` format): any worker does that, with or without handlers.
-    needs_documents: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_documents: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
 
     __table_args__ = (Index("ix_jobs_due", "status", "run_at"),)
 

@@ -40,6 +40,9 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("event_type", sa.String(length=80), nullable=True))
         batch_op.add_column(sa.Column("pending", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("needs_documents", sa.Boolean(), nullable=False, server_default=sa.false()))
+        # A worker without handlers looks only for document downloads: without the index it would scan every
+        # job waiting for a handler at each poll.
+        batch_op.create_index(batch_op.f("ix_jobs_needs_documents"), ["needs_documents"], unique=False)
     with op.batch_alter_table("job_attempts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("detail_sealed", sa.LargeBinary(), nullable=True))
         batch_op.add_column(sa.Column("dek_id", sa.String(length=64), nullable=True))
@@ -60,6 +63,7 @@ def downgrade() -> None:
         batch_op.drop_column("dek_id")
         batch_op.drop_column("detail_sealed")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_jobs_needs_documents"))
         batch_op.drop_column("needs_documents")
         batch_op.drop_column("pending")
         batch_op.drop_column("event_type")
