@@ -21,14 +21,10 @@ from casehooks.events.enums import (
     VisitType,
 )
 from casehooks.events.envelope import (
-    AddedDecisionPayload,
-    AssigneesPayload,
-    AttachmentPayload,
     CalendarEventCanceled,
     CalendarEventCreated,
     CalendarEventNoShow,
     CalendarEventNoShowRemoved,
-    CalendarEventPayload,
     CalendarEventRescheduled,
     CalendarEventStatusUpdated,
     CaseAssigneeAdded,
@@ -38,25 +34,31 @@ from casehooks.events.envelope import (
     CaseDecisionAdded,
     CaseDecisionDeleted,
     CaseEvent,
-    CasePayload,
-    CommentPayload,
-    DeletedDecisionPayload,
     Event,
     FormResponseAdded,
-    FormResponsePayload,
     FormResponseUpdated,
     OrderCreated,
-    OrderPayload,
     OrderStatusChanged,
     OrderTrackingAdded,
     PaymentInfoAdded,
-    PaymentInfoPayload,
     event_class,
 )
 from casehooks.events.form_response import AnsweredQuestion, FormAnswer, Respondent, ResponseForm
 from casehooks.events.jsonschema import event_json_schema
 from casehooks.events.order import Order
 from casehooks.events.parse import parse_event, parse_object
+from casehooks.events.payloads import (
+    AddedDecisionPayload,
+    AssigneesPayload,
+    AttachmentPayload,
+    CalendarEventPayload,
+    CasePayload,
+    CommentPayload,
+    DeletedDecisionPayload,
+    FormResponsePayload,
+    OrderPayload,
+    PaymentInfoPayload,
+)
 from casehooks.events.payment import PaymentInfo, PostalAddress
 from casehooks.events.people import Author, OrganizationAccess, Person, Submitter, Uploader
 from casehooks.events.timestamps import Timestamp, format_js_iso
