@@ -20,7 +20,7 @@ from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from casehooks.console.access import Reader, Scope
-from casehooks.console.auth import csrf_token, new_nonce, same
+from casehooks.console.auth import csrf_token, new_nonce, safe_next, same
 from casehooks.console.charts import bar_chart, horizontal_bars
 from casehooks.console.identity import SESSION_COOKIE, Identities, Outcome
 from casehooks.console.reading import Console
@@ -104,7 +104,9 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
     @router.get("/login")
     def login_page(request: Request) -> Response:
         nonce = new_nonce()
-        response = render(request, "login.html", None, nonce=nonce, error=request.query_params.get("error"))
+        error = request.query_params.get("error")
+        target = safe_next(request.query_params.get("next"))
+        response = render(request, "login.html", None, nonce=nonce, error=error, next=target or "")
         response.set_cookie(
             LOGIN_COOKIE, nonce, max_age=600, httponly=True, samesite="strict", secure=_secure(request), path="/console"
         )
@@ -113,19 +115,25 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
     @router.post("/login")
     async def login(request: Request) -> Response:
         form = await request.form()
+        target = safe_next(str(form.get("next", "")))
+
+        def again(error: str) -> RedirectResponse:
+            kept = f"&next={quote(target, safe='')}" if target else ""
+            return RedirectResponse(f"/console/login?error={error}{kept}", status_code=303)
+
         nonce = request.cookies.get(LOGIN_COOKIE, "")
         if not nonce or not same(nonce, str(form.get("nonce", ""))):
-            return RedirectResponse("/console/login?error=expired", status_code=303)
+            return again("expired")
         client = client_of(request)
         if not _secure(request) and not _loopback(client):
-            return RedirectResponse("/console/login?error=https", status_code=303)
+            return again("https")
         signed = await run_in_threadpool(
             identities.sign_in, str(form.get("username", ""))[:80], str(form.get("password", ""))[:1000], client
         )
         if signed.outcome is not Outcome.SIGNED_IN:
-            return RedirectResponse(f"/console/login?error={signed.outcome.value}", status_code=303)
+            return again(signed.outcome.value)
         session_id = signed.session_id
-        response = RedirectResponse("/console/", status_code=303)
+        response = RedirectResponse(target or "/console/", status_code=303)
         response.delete_cookie(LOGIN_COOKIE, path="/console")
         response.set_cookie(
             SESSION_COOKIE,
@@ -260,5 +268,10 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
     return router
 
 
-def error_page(request: Request, status_code: int, message: str) -> Response:
-    return render(request, "error.html", None, status_code=status_code, message=message)
+ERROR_PAGES = {403: "forbidden.html", 404: "not_found.html"}
+
+
+def error_page(request: Request, status_code: int, message: str, reader: Reader | None = None) -> Response:
+    """The 403 or 404 page, with the navigation when the visitor is signed in."""
+    name = ERROR_PAGES.get(status_code, "error.html")
+    return render(request, name, reader, status_code=status_code, message=message)
