@@ -73,3 +73,10 @@ def test_reprocess_with_yes_runs_every_held_request(refused: Server) -> None:
     result = json.loads(run_cli(env, "quarantine", "reprocess", "--yes", "--json").stdout)
     assert sorted(row["outcome"] for row in result) == ["accepted", "refused", "refused"]
     assert events(env) == 1
+
+
+def test_reprocess_named_ids_runs_them_without_asking(refused: Server) -> None:
+    env = refused.env
+    [schema] = [row["id"] for row in held(env) if row["reason"] == "schema"]
+    result = json.loads(run_cli(env, "quarantine", "reprocess", str(schema), "--json").stdout)
+    assert [row["outcome"] for row in result] == ["refused"] and len(held(env)) == 3

@@ -67,6 +67,7 @@ def reprocess_command(
             "authentication stay held (set the secret, or pass --trust to vouch for them).",
             err=True,
         )
+    everything = not record_ids and reason is None
     with opened_store(settings) as store:
         if not record_ids:
             with store.engine.connect() as connection:
@@ -78,7 +79,7 @@ def reprocess_command(
         if not record_ids:
             emit([], ["id", "outcome", "event_id", "reason"], as_json=as_json, title="nothing is held")
             return
-        if reason is None and not yes and not typer.confirm(f"Reprocess all {len(record_ids)} held request(s)?"):
+        if everything and not yes and not typer.confirm(f"Reprocess all {len(record_ids)} held request(s)?"):
             raise typer.Exit(1)
         results = []
         with progress_bar("reprocessing", len(record_ids)) as advance:

@@ -12,8 +12,10 @@ from starlette.exceptions import HTTPException
 from casehooks.console.access import Reader
 from casehooks.console.api import api_router
 from casehooks.console.auth import safe_next
+from casehooks.console.detail_pages import detail_router
 from casehooks.console.headers import SecurityHeaders
 from casehooks.console.identity import SESSION_COOKIE, Identities
+from casehooks.console.operations import Operations
 from casehooks.console.pages import HERE, client_of, error_page, pages_router
 from casehooks.console.policy import AccessPolicy
 from casehooks.console.reading import Console
@@ -54,6 +56,7 @@ def build_console(store: Store, authenticator: Authenticator, policy: AccessPoli
     app.add_middleware(SecurityHeaders)
     app.include_router(api_router(console, identities))
     app.include_router(pages_router(console, identities))
+    app.include_router(detail_router(Operations(console, authenticator), identities))
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/", include_in_schema=False)

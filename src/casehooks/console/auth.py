@@ -88,3 +88,10 @@ def safe_next(target: str | None) -> str | None:
     if split.scheme or split.netloc or "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
         return None
     return target
+
+
+def confirmation_token(session_id: str, action: str, selection: str, count: int) -> str:
+    """The token a bulk action's preview hands out: bound to the session, the action, the filter and the count
+    shown, so a confirmation applies to exactly what was previewed (a changed count asks again)."""
+    message = f"confirm|{action}|{selection}|{count}".encode()
+    return hmac.new(session_id.encode(), message, hashlib.sha256).hexdigest()

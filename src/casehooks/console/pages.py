@@ -16,12 +16,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from casehooks.console.access import Reader, Scope
 from casehooks.console.auth import csrf_token, new_nonce, safe_next, same
-from casehooks.console.charts import bar_chart, horizontal_bars
 from casehooks.console.identity import SESSION_COOKIE, Identities, Outcome
 from casehooks.console.reading import Console
 from casehooks.errors import AccessDenied, NotSignedIn
@@ -154,20 +152,6 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
 
-    @router.get("/")
-    def overview(request: Request) -> Response:
-        who = reader_of(request)
-        shown = console.overview(who)
-        per_minute = [(minute.strftime("%H:%M"), count) for minute, count in shown["events_per_minute"]]
-        return render(
-            request,
-            "overview.html",
-            who,
-            shown=shown,
-            events_chart=Markup(bar_chart(per_minute, label="events per minute, last hour")),  # noqa: S704
-            refusals_chart=Markup(horizontal_bars(shown["refusals_by_reason"])),  # noqa: S704
-        )
-
     @router.get("/events")
     def events(request: Request) -> Response:
         who = reader_of(request)
@@ -247,17 +231,6 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
         who, _ = await checked_form(request)
         outcome = await run_in_threadpool(console.reprocess, who, record_id)
         return back("/console/quarantine", f"{record_id}: {outcome.outcome} {outcome.reason or ''}".strip())
-
-    @router.get("/failed")
-    def failed(request: Request) -> Response:
-        who = reader_of(request)
-        return render(request, "failed.html", who, queue=console.queue(who))
-
-    @router.post("/failed/retry-dead")
-    async def retry_dead(request: Request) -> Response:
-        who, _ = await checked_form(request)
-        queued = await run_in_threadpool(console.retry_dead, who)
-        return back("/console/failed", f"queued {queued}")
 
     @router.get("/audit")
     def audit(request: Request) -> Response:
