@@ -261,3 +261,12 @@ def test_bulk_reprocess_by_reason(running: Running) -> None:
         done = operator.post("/console/bulk/reprocess", data=form)
     assert done.headers["location"].startswith("/console/quarantine?notice=")
     assert f"{count}%20matched%3A%20refused%20{count}" in done.headers["location"]
+
+
+def test_no_phi_reaches_the_server_log_or_the_audit_log(running: Running) -> None:
+    """Run last in this module: after failure details, payloads and held requests were revealed and bulk-acted on."""
+    with running.api(running.admin_role) as client:
+        audit = client.get("/api/audit", params={"limit": 1000}).text
+    for text in (running.server.output(), audit):
+        assert not any(word in text for word in SECRET_WORDS)
+    assert "records system refused" not in running.server.output()
