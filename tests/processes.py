@@ -43,13 +43,14 @@ def casehooks_env(data_dir: Path, **settings: str) -> dict[str, str]:
 
 
 def run_cli(
-    env: dict[str, str], *args: str, cwd: Path | None = None, check: bool = True
+    env: dict[str, str], *args: str, cwd: Path | None = None, check: bool = True, stdin_text: str = ""
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``casehooks ARGS`` to completion."""
+    """Run ``casehooks ARGS`` to completion; its standard input is ``stdin_text``, never the terminal's."""
     result = subprocess.run(
         [sys.executable, "-m", "casehooks", *args],
         env={**env, "COLUMNS": "200"},
         cwd=cwd,
+        input=stdin_text,
         capture_output=True,
         text=True,
         timeout=120,

@@ -32,7 +32,7 @@ def test_pages_send_a_stranger_to_the_sign_in(running: Running) -> None:
     with httpx.Client(base_url=running.server.url) as client:
         response = client.get("/console/cases")
     assert response.status_code == 303
-    assert response.headers["location"] == "/console/login"
+    assert response.headers["location"] == "/console/login?next=%2Fconsole%2Fcases"
 
 
 def test_sign_in_sets_an_http_only_strict_session_cookie(running: Running) -> None:

@@ -11,6 +11,8 @@ import typer
 from casehooks.cli.common import opened_store, progress_bar
 from casehooks.cli.output import emit
 from casehooks.settings import Settings
+from casehooks.signing import Authenticator
+from casehooks.store import Store
 from casehooks.store.reads import list_quarantine
 
 OPERATOR = "cli:" + getpass.getuser()
@@ -42,6 +44,11 @@ def list_command(
 @quarantine_app.command("reprocess")
 def reprocess_command(
     record_ids: Annotated[list[str] | None, typer.Argument(help="Quarantine ids; every held one when omitted.")] = None,
+    reason: Annotated[str | None, typer.Option(help="Only held requests refused for this reason.")] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would happen to each request; change nothing.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask before reprocessing every held request.")] = False,
     trust: Annotated[
         bool, typer.Option("--trust", help="Accept without authentication (you vouch for them; audited).")
     ] = False,
@@ -50,6 +57,7 @@ def reprocess_command(
     """Run held requests through the checks again, with the current secrets; genuine events are accepted."""
     from casehooks.receiver.reprocess import reprocess
     from casehooks.receiver.service import authenticator_from
+    from casehooks.store.bulk import HeldSelection, matching_held
 
     settings = Settings()
     authenticator = authenticator_from(settings)
@@ -59,10 +67,20 @@ def reprocess_command(
             "authentication stay held (set the secret, or pass --trust to vouch for them).",
             err=True,
         )
+    everything = not record_ids and reason is None
     with opened_store(settings) as store:
         if not record_ids:
             with store.engine.connect() as connection:
-                record_ids = [row["id"] for row in list_quarantine(connection, status="held", limit=1_000_000)]
+                record_ids = matching_held(connection, HeldSelection(reason=reason))
+        if dry_run:
+            planned = _dry_run(store, authenticator, record_ids, trust=trust)
+            emit(planned, ["id", "reason", "would"], as_json=as_json, title=f"dry run: {len(planned)} request(s)")
+            return
+        if not record_ids:
+            emit([], ["id", "outcome", "event_id", "reason"], as_json=as_json, title="nothing is held")
+            return
+        if everything and not yes and not typer.confirm(f"Reprocess all {len(record_ids)} held request(s)?"):
+            raise typer.Exit(1)
         results = []
         with progress_bar("reprocessing", len(record_ids)) as advance:
             for record_id in record_ids:
@@ -70,3 +88,28 @@ def reprocess_command(
                 advance(1)
     rows = [{"id": r.record_id, "outcome": r.outcome, "event_id": r.event_id, "reason": r.reason} for r in results]
     emit(rows, ["id", "outcome", "event_id", "reason"], as_json=as_json, title="reprocessed")
+
+
+def _dry_run(store: Store, authenticator: Authenticator, record_ids: list[str], *, trust: bool) -> list[dict[str, str]]:
+    """What reprocessing would do to each request: the same checks, with nothing written."""
+    from sqlalchemy import select
+
+    from casehooks.receiver.intake import check
+    from casehooks.receiver.reprocess import UNVERIFIABLE
+    from casehooks.store.quarantine import Refusal, open_held
+    from casehooks.store.tables import QuarantineRow
+
+    rows = []
+    with store.engine.connect() as connection:
+        for record_id in record_ids:
+            reason = connection.execute(select(QuarantineRow.reason).where(QuarantineRow.id == record_id)).scalar()
+            request = open_held(connection, store.vault, record_id)
+            if reason is None or request is None:
+                would = "nothing (no body kept)" if reason else "nothing (unknown id)"
+            elif not trust and not authenticator.required and str(reason).startswith("auth_"):
+                would = f"stay held: {UNVERIFIABLE}"
+            else:
+                checked = check(Authenticator() if trust else authenticator, request.body, request.headers)
+                would = f"stay held: {checked.reason}" if isinstance(checked, Refusal) else "accept"
+            rows.append({"id": record_id, "reason": str(reason or ""), "would": would})
+    return rows

@@ -143,3 +143,23 @@ def mask_attachment(meta: dict[str, Any], reader: Reader) -> dict[str, Any]:
     if reader.may(Scope.PHI):
         return {**meta, "masked": False}
     return {**{key: value for key, value in meta.items() if key not in _PHI_KEYS}, "masked": True}
+
+
+# What a payload shows a reader without PHI access: identifiers, stamps, states and flags. Everything else (names,
+# contact details, dob, addresses, text, file names, the case type) becomes the mask.
+_PLAIN_PAYLOAD_KEYS = frozenset({"id", "event", "status", "role", "shortId"})
+
+
+def redact_payload(value: Any, key: str = "") -> Any:
+    """A webhook payload with every value that may be PHI replaced by the mask; its shape is kept."""
+    if isinstance(value, dict):
+        return {name: redact_payload(item, str(name)) for name, item in value.items()}
+    if isinstance(value, list):
+        return [redact_payload(item, key) for item in value]
+    if value is None:
+        return None
+    if isinstance(value, bool) and key.startswith("is"):
+        return value
+    if key in _PLAIN_PAYLOAD_KEYS or key.endswith(("Id", "At")):
+        return value
+    return MASK

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
+from casehooks.console.access import Reader
 from casehooks.console.api import api_router
+from casehooks.console.auth import safe_next
+from casehooks.console.detail_pages import detail_router
 from casehooks.console.headers import SecurityHeaders
-from casehooks.console.identity import Identities
-from casehooks.console.pages import HERE, error_page, pages_router
+from casehooks.console.identity import SESSION_COOKIE, Identities
+from casehooks.console.operations import Operations
+from casehooks.console.pages import HERE, client_of, error_page, pages_router
 from casehooks.console.policy import AccessPolicy
 from casehooks.console.reading import Console
-from casehooks.errors import AccessDenied, NotFound, NotSignedIn
+from casehooks.errors import AccessDenied, CasehooksError, NotFound, NotSignedIn
 from casehooks.signing import Authenticator
 from casehooks.store import Store
 
@@ -21,6 +28,13 @@ LOGIN_PATH = "/console/login"
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api")
+
+
+def _sign_in_then_back(request: Request) -> str:
+    """The sign-in page, told to come back to the page asked for (a GET of a page other than the overview)."""
+    asked = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = safe_next(asked) if request.method == "GET" else None
+    return f"{LOGIN_PATH}?next={quote(target, safe='')}" if target and target != "/console/" else LOGIN_PATH
 
 
 def build_console(store: Store, authenticator: Authenticator, policy: AccessPolicy | None = None) -> FastAPI:
@@ -42,6 +56,7 @@ def build_console(store: Store, authenticator: Authenticator, policy: AccessPoli
     app.add_middleware(SecurityHeaders)
     app.include_router(api_router(console, identities))
     app.include_router(pages_router(console, identities))
+    app.include_router(detail_router(Operations(console, authenticator), identities))
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/", include_in_schema=False)
@@ -53,18 +68,34 @@ def build_console(store: Store, authenticator: Authenticator, policy: AccessPoli
     async def not_signed_in(request: Request, exc: NotSignedIn) -> Response:
         if _is_api(request):
             return JSONResponse({"detail": str(exc)}, status_code=401, headers={"www-authenticate": "Bearer"})
-        return RedirectResponse(LOGIN_PATH, status_code=303)
+        return RedirectResponse(_sign_in_then_back(request), status_code=303)
+
+    def visitor(request: Request) -> Reader | None:
+        """Who is signed in, for the navigation of an error page; None for a stranger."""
+        session_id = request.cookies.get(SESSION_COOKIE)
+        if not session_id:
+            return None
+        try:
+            return identities.from_session(session_id, client_of(request))
+        except CasehooksError:
+            return None
 
     @app.exception_handler(AccessDenied)
     async def access_denied(request: Request, exc: AccessDenied) -> Response:
         if _is_api(request):
             return JSONResponse({"detail": str(exc)}, status_code=403)
-        return error_page(request, 403, "Your role does not allow this.")
+        return error_page(request, 403, "Your role does not allow this.", visitor(request))
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> Response:
         if _is_api(request):
             return JSONResponse({"detail": str(exc)}, status_code=404)
-        return error_page(request, 404, str(exc))
+        return error_page(request, 404, str(exc), visitor(request))
+
+    @app.exception_handler(HTTPException)
+    async def no_such_page(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code != 404 or _is_api(request) or not request.url.path.startswith("/console"):
+            return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+        return error_page(request, 404, "There is no such page.", visitor(request))
 
     return app

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -73,3 +74,24 @@ def csrf_token(session_id: str) -> str:
 
 def new_nonce() -> str:
     return secrets.token_urlsafe(24)
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` if it is a console page of this origin to return to after sign-in, else None.
+
+    Only a path under ``/console/`` is kept: a full address, a protocol-relative ``//host`` or a backslash
+    (which browsers read as a slash) could send a fresh session to another site.
+    """
+    if not target or len(target) > 1000 or not target.startswith("/console/") or target.startswith("/console/login"):
+        return None
+    split = urlsplit(target)
+    if split.scheme or split.netloc or "\\" in target or any(ord(char) < 0x20 or ord(char) == 0x7F for char in target):
+        return None
+    return target
+
+
+def confirmation_token(session_id: str, action: str, selection: str, count: int) -> str:
+    """The token a bulk action's preview hands out: bound to the session, the action, the filter and the count
+    shown, so a confirmation applies to exactly what was previewed (a changed count asks again)."""
+    message = f"confirm|{action}|{selection}|{count}".encode()
+    return hmac.new(session_id.encode(), message, hashlib.sha256).hexdigest()

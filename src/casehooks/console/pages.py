@@ -16,12 +16,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
-from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
 from casehooks.console.access import Reader, Scope
-from casehooks.console.auth import csrf_token, new_nonce, same
-from casehooks.console.charts import bar_chart, horizontal_bars
+from casehooks.console.auth import csrf_token, new_nonce, safe_next, same
 from casehooks.console.identity import SESSION_COOKIE, Identities, Outcome
 from casehooks.console.reading import Console
 from casehooks.errors import AccessDenied, NotSignedIn
@@ -104,7 +102,9 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
     @router.get("/login")
     def login_page(request: Request) -> Response:
         nonce = new_nonce()
-        response = render(request, "login.html", None, nonce=nonce, error=request.query_params.get("error"))
+        error = request.query_params.get("error")
+        target = safe_next(request.query_params.get("next"))
+        response = render(request, "login.html", None, nonce=nonce, error=error, next=target or "")
         response.set_cookie(
             LOGIN_COOKIE, nonce, max_age=600, httponly=True, samesite="strict", secure=_secure(request), path="/console"
         )
@@ -113,19 +113,25 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
     @router.post("/login")
     async def login(request: Request) -> Response:
         form = await request.form()
+        target = safe_next(str(form.get("next", "")))
+
+        def again(error: str) -> RedirectResponse:
+            kept = f"&next={quote(target, safe='')}" if target else ""
+            return RedirectResponse(f"/console/login?error={error}{kept}", status_code=303)
+
         nonce = request.cookies.get(LOGIN_COOKIE, "")
         if not nonce or not same(nonce, str(form.get("nonce", ""))):
-            return RedirectResponse("/console/login?error=expired", status_code=303)
+            return again("expired")
         client = client_of(request)
         if not _secure(request) and not _loopback(client):
-            return RedirectResponse("/console/login?error=https", status_code=303)
+            return again("https")
         signed = await run_in_threadpool(
             identities.sign_in, str(form.get("username", ""))[:80], str(form.get("password", ""))[:1000], client
         )
         if signed.outcome is not Outcome.SIGNED_IN:
-            return RedirectResponse(f"/console/login?error={signed.outcome.value}", status_code=303)
+            return again(signed.outcome.value)
         session_id = signed.session_id
-        response = RedirectResponse("/console/", status_code=303)
+        response = RedirectResponse(target or "/console/", status_code=303)
         response.delete_cookie(LOGIN_COOKIE, path="/console")
         response.set_cookie(
             SESSION_COOKIE,
@@ -145,20 +151,6 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
         response = RedirectResponse("/console/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
-
-    @router.get("/")
-    def overview(request: Request) -> Response:
-        who = reader_of(request)
-        shown = console.overview(who)
-        per_minute = [(minute.strftime("%H:%M"), count) for minute, count in shown["events_per_minute"]]
-        return render(
-            request,
-            "overview.html",
-            who,
-            shown=shown,
-            events_chart=Markup(bar_chart(per_minute, label="events per minute, last hour")),  # noqa: S704
-            refusals_chart=Markup(horizontal_bars(shown["refusals_by_reason"])),  # noqa: S704
-        )
 
     @router.get("/events")
     def events(request: Request) -> Response:
@@ -240,17 +232,6 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
         outcome = await run_in_threadpool(console.reprocess, who, record_id)
         return back("/console/quarantine", f"{record_id}: {outcome.outcome} {outcome.reason or ''}".strip())
 
-    @router.get("/failed")
-    def failed(request: Request) -> Response:
-        who = reader_of(request)
-        return render(request, "failed.html", who, queue=console.queue(who))
-
-    @router.post("/failed/retry-dead")
-    async def retry_dead(request: Request) -> Response:
-        who, _ = await checked_form(request)
-        queued = await run_in_threadpool(console.retry_dead, who)
-        return back("/console/failed", f"queued {queued}")
-
     @router.get("/audit")
     def audit(request: Request) -> Response:
         who = reader_of(request)
@@ -260,5 +241,10 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
     return router
 
 
-def error_page(request: Request, status_code: int, message: str) -> Response:
-    return render(request, "error.html", None, status_code=status_code, message=message)
+ERROR_PAGES = {403: "forbidden.html", 404: "not_found.html"}
+
+
+def error_page(request: Request, status_code: int, message: str, reader: Reader | None = None) -> Response:
+    """The 403 or 404 page, with the navigation when the visitor is signed in."""
+    name = ERROR_PAGES.get(status_code, "error.html")
+    return render(request, name, reader, status_code=status_code, message=message)

@@ -105,6 +105,7 @@ def event_detail(connection: Connection, event_id: str) -> dict[str, Any]:
     ]
     event["attempts"] = [
         {
+            "id": attempt.id,
             "job_id": attempt.job_id,
             "attempt": attempt.attempt,
             "handler": attempt.handler,
