@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, exists, func, literal, select, tuple_, union_all
+from sqlalchemy import Connection, Select, and_, exists, false, func, literal, or_, select, true, union_all
 
 from casehooks.errors import InvalidCursor
 from casehooks.store.reads import _case_columns, _columns, _open, _person, find_case
@@ -68,28 +68,89 @@ class Position:
         return cls(moment, kind, key)
 
 
-def _entries(case_id: str, restricted: bool) -> Any:
-    """Every entry of a case as (at, kind, id): its activities, and comments and files no activity carried."""
-    stamp = UTCDateTime()
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    """One kind of entry: its table's time and id columns and the conditions that put a row on the timeline."""
 
-    def when(column: Any) -> ColumnElement[Any]:
-        return func.coalesce(column, literal(_NO_TIME, stamp)).label("at")
+    name: str
+    time: Any
+    id: Any
+    where: tuple[Any, ...]
+
+
+def _kinds(case_id: str, restricted: bool) -> list[_Kind]:
+    """A case's activities, and the comments and files no activity carried."""
 
     def announced(event_id: Any) -> Any:
         return exists().where(ActivityRow.case_id == case_id, ActivityRow.event_id == event_id)
 
-    activities = select(when(ActivityRow.timestamp), literal("activity").label("kind"), ActivityRow.id.label("id"))
-    activities = activities.where(ActivityRow.case_id == case_id)
-    comments = select(when(CommentRow.created_at), literal("comment"), CommentRow.id)
-    comments = comments.where(CommentRow.case_id == case_id, ~announced(CommentRow.event_id))
     in_comment = exists().where(CommentRow.id == AttachmentRow.comment_id, CommentRow.case_id == case_id)
-    files = select(when(AttachmentRow.created_at), literal("attachment"), AttachmentRow.id)
-    files = files.where(AttachmentRow.case_id == case_id, ~announced(AttachmentRow.event_id), ~in_comment)
-    if not restricted:
-        activities = activities.where(ActivityRow.is_restricted.is_not(True))
-        comments = comments.where(CommentRow.is_restricted.is_not(True))
-        files = files.where(AttachmentRow.is_restricted.is_not(True))
-    return union_all(activities, comments, files).subquery("entries")
+    kinds = [
+        _Kind("activity", ActivityRow.timestamp, ActivityRow.id, (ActivityRow.case_id == case_id,)),
+        _Kind(
+            "comment",
+            CommentRow.created_at,
+            CommentRow.id,
+            (CommentRow.case_id == case_id, ~announced(CommentRow.event_id)),
+        ),
+        _Kind(
+            "attachment",
+            AttachmentRow.created_at,
+            AttachmentRow.id,
+            (AttachmentRow.case_id == case_id, ~announced(AttachmentRow.event_id), ~in_comment),
+        ),
+    ]
+    if restricted:
+        return kinds
+    flags = {"activity": ActivityRow.is_restricted, "comment": CommentRow.is_restricted}
+    flags["attachment"] = AttachmentRow.is_restricted
+    return [_Kind(k.name, k.time, k.id, (*k.where, flags[k.name].is_not(True))) for k in kinds]
+
+
+def _past(kind: _Kind, timed: bool, mark: Position, older: bool) -> Any:
+    """The rows of ``kind`` beyond ``mark`` (older or newer), on (time, kind, id); untimed rows sit at the start."""
+
+    def beyond(left: Any, right: Any) -> Any:
+        return left < right if older else left > right
+
+    if not timed:
+        if mark.at != _NO_TIME:
+            return true() if beyond(_NO_TIME, mark.at) else false()
+        if kind.name == mark.kind:
+            return beyond(kind.id, mark.id)
+        return true() if beyond(kind.name, mark.kind) else false()
+    at = literal(mark.at, UTCDateTime())
+    if kind.name == mark.kind:
+        return or_(beyond(kind.time, at), and_(kind.time == at, beyond(kind.id, mark.id)))
+    if beyond(kind.name, mark.kind):
+        return or_(beyond(kind.time, at), kind.time == at)
+    return beyond(kind.time, at)
+
+
+def _window(kinds: list[_Kind], limit: int, mark: Position | None, older: bool) -> Any:
+    """The ``limit`` entries nearest the cursor, each kind read in its own order so its index serves the read
+    (a case's whole history is never sorted), then merged."""
+    parts = []
+    for kind in kinds:
+        for timed in (True, False):
+            stamp = kind.time if timed else literal(_NO_TIME, UTCDateTime())
+            part = select(stamp.label("at"), literal(kind.name).label("kind"), kind.id.label("id")).where(*kind.where)
+            part = part.where(kind.time.is_not(None) if timed else kind.time.is_(None))
+            if mark is not None:
+                part = part.where(_past(kind, timed, mark, older))
+            order = (kind.time, kind.id) if timed else (kind.id,)
+            part = part.order_by(*(column.desc() if older else column for column in order)).limit(limit)
+            nearest = part.subquery()
+            parts.append(select(nearest.c.at, nearest.c.kind, nearest.c.id))
+    return union_all(*parts).subquery("entries")
+
+
+def _total(connection: Connection, case_id: str) -> int:
+    """Every entry of the case, restricted ones included: counted from the indexes alone, never from the rows."""
+    return sum(
+        connection.execute(select(func.count()).select_from(kind.id.table).where(*kind.where)).scalar_one()
+        for kind in _kinds(case_id, restricted=True)
+    )
 
 
 def timeline_page(
@@ -104,31 +165,26 @@ def timeline_page(
     after: str | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """One page of a case's timeline, oldest first: the latest ``limit`` entries, those just ``before`` a
-    cursor, or those just ``after`` one; and the page's ``total``, and cursors to the older and newer pages."""
-    entries = _entries(case_id, restricted)
-    key = tuple_(entries.c.at, entries.c.kind, entries.c.id)
-    query: Select[Any] = select(entries.c.at, entries.c.kind, entries.c.id)
-    if after is not None:
-        mark = Position.parse(after)
-        query = query.where(key > tuple_(literal(mark.at, UTCDateTime()), literal(mark.kind), literal(mark.id)))
-        query = query.order_by(entries.c.at, entries.c.kind, entries.c.id)
-    else:
-        if before is not None:
-            mark = Position.parse(before)
-            query = query.where(key < tuple_(literal(mark.at, UTCDateTime()), literal(mark.kind), literal(mark.id)))
-        query = query.order_by(entries.c.at.desc(), entries.c.kind.desc(), entries.c.id.desc())
+    cursor, or those just ``after`` one; and the case's ``total`` (restricted entries included, so that it costs
+    an index count) and cursors to the older and newer pages."""
+    kinds = _kinds(case_id, restricted)
+    older_way = after is None
+    cursor = before if older_way else after
+    mark = None if cursor is None else Position.parse(cursor)
+    entries = _window(kinds, limit + 1, mark, older_way)
+    columns = (entries.c.at, entries.c.kind, entries.c.id)
+    query: Select[Any] = select(*columns).order_by(*(column.desc() if older_way else column for column in columns))
     rows = connection.execute(query.limit(limit + 1)).all()
     more = len(rows) > limit
     positions = [Position(row.at, row.kind, row.id) for row in rows[:limit]]
-    if after is None:
+    if older_way:
         positions.reverse()
-    total = connection.execute(select(func.count()).select_from(entries)).scalar_one()
     older = newer = None
     if positions:
-        older = positions[0].cursor() if (more if after is None else True) else None
-        newer = positions[-1].cursor() if (more if after is not None else before is not None) else None
+        older = positions[0].cursor() if (more if older_way else True) else None
+        newer = positions[-1].cursor() if (more if not older_way else before is not None) else None
     cards = _cards(connection, vault, case_id, positions, reveal=reveal, restricted=restricted)
-    return cards, {"total": total, "limit": limit, "older": older, "newer": newer}
+    return cards, {"total": _total(connection, case_id), "limit": limit, "older": older, "newer": newer}
 
 
 def _cards(
