@@ -23,8 +23,8 @@ from casehooks.sender.fake import fake_event
 from casehooks.settings import Settings
 from casehooks.store import Store
 from casehooks.store.engine import writer
-from casehooks.store.reads import case_timeline
 from casehooks.store.tables import ActivityRow, CaseRow, EventRow, JobRow
+from casehooks.store.timeline import case_timeline
 
 BATCH = 20_000
 

@@ -7,6 +7,7 @@
     ├── PayloadTooLarge(limit)         the body is over the configured size limit
     ├── StoreUnavailable               the database or blob store cannot commit now; retry later
     ├── NotFound(kind, key)            no such event, case, attachment, job ...
+    ├── InvalidCursor                  a paging cursor this store did not hand out
     ├── CryptoError(reason)            a ciphertext does not decrypt (wrong key, tampered, truncated)
     ├── NotSignedIn                    a console request without a valid session or token
     ├── AccessDenied(scope)            the reader's role or token does not allow this
@@ -68,6 +69,13 @@ class NotFound(CasehooksError):
         self.kind = kind
         self.key = key
         super().__init__(f"no {kind} {key}")
+
+
+class InvalidCursor(CasehooksError):
+    """A paging cursor (``before=``/``after=``) that is not one this store handed out."""
+
+    def __init__(self) -> None:
+        super().__init__("not a cursor of this list")
 
 
 class CryptoError(CasehooksError):

@@ -37,7 +37,7 @@ def test_key_rotation_keeps_everything_readable_under_the_new_key(tmp_path: Path
     run_cli(server.env, "attachments", "get", event["payload"]["attachment"]["id"], "-o", str(out))
     assert out.read_bytes() == content
     case = json.loads(run_cli(server.env, "cases", "show", "ADA-C1HM17", "--reveal", "--json").stdout)
-    assert "still readable" in [item.get("text") for item in case["timeline"]]
+    assert "still readable" in [(item["comment"] or {}).get("text") for item in case["timeline"]]
 
 
 def test_worker_drain_runs_due_jobs_and_exits(tmp_path: Path) -> None:

@@ -57,3 +57,40 @@ def test_operator_may_act_but_not_read_phi() -> None:
     assert operator.may(Scope.ACTIONS)
     assert not operator.may(Scope.PHI)
     assert "fileName" not in mask_attachment({"id": "f", "fileName": "x.pdf"}, operator)
+
+
+def merged_card_case() -> dict[str, Any]:
+    return {
+        "id": "c1",
+        "submitter": None,
+        "timeline": [
+            {
+                "kind": "activity",
+                "at": AT,
+                "id": "a1",
+                "type": "ADD_CASE_COMMENT",
+                "valueAfter": "chest pain",
+                "actor": {"id": "d1", "firstName": "Zebulon"},
+                "comment": {"id": "m1", "is_restricted": True, "text": "call the pharmacy", "author": {"id": "d1"}},
+                "attachments": [{"id": "f1", "is_restricted": False, "fileName": "mri.pdf"}],
+                "objects": [{"kind": "decision", "id": "x1", "details": {"decisionText": "Zorbamycin"}}],
+            }
+        ],
+    }
+
+
+def test_a_viewer_sees_a_card_without_its_phi_and_its_restricted_comment_as_a_mark() -> None:
+    shown = mask_case(merged_card_case(), Reader.of("v", "viewer", "session"))
+    text = repr(shown)
+    for value in ("chest pain", "call the pharmacy", "mri.pdf", "Zorbamycin", "Zebulon"):
+        assert value not in text
+    (card,) = shown["timeline"]
+    assert card["comment"]["hidden"] is True
+    assert [file["id"] for file in card["attachments"]] == ["f1"]
+    assert card["objects"] == [{"kind": "decision", "id": "x1"}]
+
+
+def test_a_clinician_sees_the_whole_card() -> None:
+    (card,) = mask_case(merged_card_case(), Reader.of("c", "clinician", "session"))["timeline"]
+    assert card["comment"]["text"] == "call the pharmacy"
+    assert card["objects"][0]["details"] == {"decisionText": "Zorbamycin"}

@@ -58,7 +58,7 @@ def test_viewer_sees_the_timeline_with_phi_masked(running: Running) -> None:
 def test_clinician_reads_phi_and_the_read_is_audited_without_phi(running: Running) -> None:
     with running.api(Role.CLINICIAN) as client:
         case = client.get(f"/api/cases/{CASE}").json()
-    texts = [item.get("text") for item in case["timeline"]]
+    texts = [(item.get("comment") or {}).get("text") for item in case["timeline"]]
     assert "Patient reports chest pain XYZZY" in texts
     with running.api(Role.ADMIN) as client:
         log = client.get("/api/audit", params={"username": "clinician"})

@@ -121,10 +121,11 @@ def test_clinician_finds_a_case_reads_its_timeline_and_downloads_a_file(
     texts = page.get_by_test_id("comment-text").all_inner_texts()
     assert "Patient reports chest pain XYZZY" in texts
     assert "Internal note: call the pharmacy" in texts  # clinicians see restricted items
-    assert page.locator("img.preview").count() == 1
+    assert page.get_by_test_id("preview").count() == 2  # the PNG and the PDF: offered, opened on a click
+    assert page.locator("img, iframe").count() == 0
     page.wait_for_load_state("networkidle")
     page.screenshot(path=shots / "case.png", full_page=True)
-    item = page.locator("li.attachment", has_text="lab-results.pdf")
+    item = page.get_by_test_id("file").filter(has_text="lab-results.pdf")
     with page.expect_download() as info:
         item.get_by_test_id("download").click()
     download = info.value
@@ -159,7 +160,7 @@ def test_viewer_sees_masks_instead_of_phi(browser: Browser, running: Running, sh
     assert page.get_by_test_id("comment-masked").count() >= 1
     assert page.get_by_test_id("restricted-mark").count() == 1
     assert page.get_by_test_id("download").count() == 0
-    assert page.locator("img.preview").count() == 0
+    assert page.get_by_test_id("preview").count() == 0
     page.screenshot(path=shots / "case-masked.png", full_page=True)
     response = page.request.get(f"{running.server.url}/console/attachments/{running.attachment_id}/file")
     assert response.status == 403
@@ -215,7 +216,7 @@ def test_every_page_loads_without_a_content_security_policy_violation(browser: B
         page.goto(f"{running.server.url}{path}")
         page.wait_for_load_state("networkidle")
         if path.endswith(CASE):
-            assert page.locator("img.preview").count() == 1  # the page did load its previews
+            assert page.get_by_test_id("preview").count() == 2
     assert violations == []
     # The listener does hear a violation: an injected inline script is refused and reported.
     page.evaluate("() => { const s = document.createElement('script'); s.textContent = '1'; document.body.append(s); }")

@@ -47,15 +47,16 @@ def test_signed_base64_delivery_stores_comments_files_and_flags(tmp_path: Path) 
         assert types == ["ADD_CASE_COMMENT", "CHANGE_CASE_STATUS", "CREATE_CASE"]
         case = json.loads(run_cli(server.env, "cases", "show", case_id, "--reveal", "--restricted", "--json").stdout)
         assert case["status"] == "IN_PROGRESS"
-        (note,) = [item for item in case["timeline"] if item["kind"] == "comment"]
+        (card,) = [item for item in case["timeline"] if item["comment"]]
+        note = card["comment"]
         assert (note["text"], note["is_restricted"], note["has_phi_forms"]) == ("internal only", True, True)
-        (attachment,) = [item for item in case["timeline"] if item["kind"] == "attachment"]
+        (attachment,) = card["attachments"]
         assert (attachment["is_phi"], attachment["content_status"]) == (True, "stored")
         out = tmp_path / "labs.pdf"
         run_cli(server.env, "attachments", "get", attachment["id"], "-o", str(out))
         assert out.read_bytes() == PDF
         hidden = json.loads(run_cli(server.env, "cases", "show", case_id, "--json").stdout)
-        assert [item for item in hidden["timeline"] if item["kind"] == "comment"] == []
+        assert [item for item in hidden["timeline"] if item["comment"]] == []
     finally:
         server.stop()
 
@@ -91,11 +92,12 @@ def test_url_documents_and_static_header_auth(tmp_path: Path) -> None:
 
             def stored() -> bool:
                 shown = json.loads(run_cli(server.env, "cases", "show", case_id, "--json").stdout)
-                return any(i.get("content_status") == "stored" for i in shown["timeline"] if i["kind"] == "attachment")
+                files = [file for card in shown["timeline"] for file in card["attachments"]]
+                return any(file["content_status"] == "stored" for file in files)
 
             wait_for(stored)
             shown = json.loads(run_cli(server.env, "cases", "show", case_id, "--json").stdout)
-            (item,) = [i for i in shown["timeline"] if i["kind"] == "attachment"]
+            (item,) = [file for card in shown["timeline"] for file in card["attachments"]]
             out = tmp_path / "scan.pdf"
             run_cli(server.env, "attachments", "get", item["id"], "-o", str(out))
             assert out.read_bytes() == PDF

@@ -83,7 +83,8 @@ def start(tmp_path: Path, document_server: str, **settings: object) -> Server:
 
 def attachment_status(server: Server, case_id: str, attachment_id: str) -> str:
     case = json.loads(run_cli(server.env, "cases", "show", case_id, "--json").stdout)
-    return str(next(item for item in case["timeline"] if item.get("id") == attachment_id)["content_status"])
+    files = [file for item in case["timeline"] for file in item["attachments"]]
+    return str(next(file for file in files if file["id"] == attachment_id)["content_status"])
 
 
 def wait_status(server: Server, event: dict[str, object], wanted: str, timeout: float = 30) -> None:

@@ -44,9 +44,10 @@ def test_seed_examples_are_accepted_and_stored(server: Server) -> None:
     assert {item["event_type"] for item in listed} == {"ADD_CASE_COMMENT", "ADD_CASE_ATTACHMENT"}
     case = cli_json(server, "cases", "show", "ADA-C1HM17", "--reveal")
     assert isinstance(case, dict)
-    kinds = sorted(item["kind"] for item in case["timeline"])
-    assert kinds == ["activity", "attachment", "comment"]
-    comment = next(item for item in case["timeline"] if item["kind"] == "comment")
+    # One card per activity: the comment and its file are merged into it.
+    (card,) = case["timeline"]
+    assert (card["kind"], card["type"], len(card["attachments"])) == ("activity", "ADD_CASE_COMMENT", 1)
+    comment = card["comment"]
     assert comment["text"] == "Please find my data"
     assert comment["author"]["firstName"] == "Ritik-2"
 
@@ -144,7 +145,7 @@ def test_out_of_order_snapshots_never_roll_a_case_back(server: Server) -> None:
     assert isinstance(case, dict)
     assert case["status"] == "APPROVED"
     assert case["updated_at"].startswith("2025-09-05T10:00:00")
-    assert len([item for item in case["timeline"] if item["kind"] == "comment"]) == 2
+    assert len([item for item in case["timeline"] if item["comment"]]) == 2
 
 
 @pytest.mark.parametrize("size", [1, 1024 * 1024, 20 * 1024 * 1024])
@@ -173,7 +174,7 @@ def test_invalid_base64_is_kept_as_metadata_with_a_deviation(server: Server) -> 
     ).items()
     case = cli_json(server, "cases", "show", event["payload"]["case"]["id"])
     assert isinstance(case, dict)
-    attachment = next(item for item in case["timeline"] if item["kind"] == "attachment")
+    attachment = next(file for item in case["timeline"] for file in item["attachments"])
     assert attachment["content_status"] == "invalid"
     assert attachment["blob_sha256"] is None
 
@@ -201,10 +202,10 @@ def test_case_listing_hides_phi_and_restricted_items_unless_asked(server: Server
     assert isinstance(hidden, dict)
     assert "title" not in hidden
     assert hidden["submitter"] == {"id": "WzvygANWTEcfsLlDW1K22WWS7dY2", "role": "USER"}
-    assert [item for item in hidden["timeline"] if item["kind"] == "comment"] == []
+    assert [item for item in hidden["timeline"] if item["comment"]] == []
     shown = cli_json(server, "cases", "show", "ADA-C1HM17", "--reveal", "--restricted")
     assert isinstance(shown, dict)
-    assert [item["text"] for item in shown["timeline"] if item["kind"] == "comment"] == ["internal note"]
+    assert [item["comment"]["text"] for item in shown["timeline"] if item["comment"]] == ["internal note"]
     assert shown["submitter"]["lastName"] == "Parikh-2"
 
 

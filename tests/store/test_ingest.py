@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 
 from casehooks.events import parse_object
 from casehooks.store import Store
-from casehooks.store.reads import case_timeline, list_cases
+from casehooks.store.reads import list_cases
 from casehooks.store.tables import AttachmentRow, BlobRow, CaseRow, EventRow, JobRow, PersonRow
+from casehooks.store.timeline import case_timeline
 from tests.conftest import seed
 from tests.receiver.events import attachment_event, comment_event
 
@@ -68,7 +69,7 @@ def test_newer_snapshot_replaces_the_case(store: Store) -> None:
     with store.engine.connect() as connection:
         shown = case_timeline(connection, store.vault, case_id, reveal=True)
     assert shown["status"] == "NO_DECISION"
-    assert len([item for item in shown["timeline"] if item["kind"] == "comment"]) == 2
+    assert len([item for item in shown["timeline"] if item["comment"]]) == 2
 
 
 def test_same_file_twice_is_stored_once(store: Store) -> None:

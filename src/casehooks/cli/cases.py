@@ -1,9 +1,9 @@
-"""``casehooks cases list|show`` and ``casehooks attachments get``."""
+"""``casehooks cases list|show|timeline`` and ``casehooks attachments get``."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -12,9 +12,9 @@ from rich.table import Table
 from casehooks.cli.audit import AsFlag, audit_read
 from casehooks.cli.common import opened_store
 from casehooks.cli.output import emit, print_json
-from casehooks.errors import NotFound
+from casehooks.errors import InvalidCursor, NotFound
 from casehooks.events.enums import CaseStatus
-from casehooks.store.reads import attachment, case_timeline, list_cases
+from casehooks.store.reads import attachment, list_cases
 
 cases_app = typer.Typer(help="Cases as the latest snapshots tell them, with their timelines.", no_args_is_help=True)
 attachments_app = typer.Typer(help="Attachment files, decrypted on the way out.", no_args_is_help=True)
@@ -38,21 +38,69 @@ def list_command(
     emit(rows, ["id", "short_id", "status", "type", "organization_id", "updated_at"], as_json=as_json)
 
 
+LimitFlag = Annotated[int, typer.Option(min=1, max=1000, help="Timeline entries per page.")]
+BeforeFlag = Annotated[str | None, typer.Option(help="Page cursor: the entries older than this one.")]
+AfterFlag = Annotated[str | None, typer.Option(help="Page cursor: the entries newer than this one.")]
+RestrictedFlag = Annotated[
+    bool, typer.Option("--restricted/--no-restricted", help="Include restricted (internal-only) items.")
+]
+
+
 @cases_app.command("show")
 def show_command(
     case: Annotated[str, typer.Argument(help="A case id or short id.")],
     reveal: RevealFlag = False,
-    restricted: Annotated[
-        bool, typer.Option("--restricted/--no-restricted", help="Include restricted (internal-only) items.")
-    ] = False,
+    restricted: RestrictedFlag = False,
+    limit: LimitFlag = 50,
+    before: BeforeFlag = None,
+    after: AfterFlag = None,
     as_json: JsonFlag = False,
     as_user: AsFlag = None,
 ) -> None:
-    """A case with its timeline of activities, comments and attachments."""
+    """A case with the latest page of its timeline: one card per activity with its comment, files and objects."""
+    _show(case, reveal, restricted, limit, before, after, as_json, as_user)
+
+
+@cases_app.command("timeline")
+def timeline_command(
+    case: Annotated[str, typer.Argument(help="A case id or short id.")],
+    reveal: RevealFlag = False,
+    restricted: RestrictedFlag = False,
+    limit: LimitFlag = 50,
+    before: BeforeFlag = None,
+    after: AfterFlag = None,
+    as_json: JsonFlag = False,
+    as_user: AsFlag = None,
+) -> None:
+    """One page of a case's timeline, oldest first; the last line gives the cursor of the older page."""
+    _show(case, reveal, restricted, limit, before, after, as_json, as_user)
+
+
+def _show(
+    case: str,
+    reveal: bool,
+    restricted: bool,
+    limit: int,
+    before: str | None,
+    after: str | None,
+    as_json: bool,
+    as_user: str | None,
+) -> None:
+    from casehooks.store.timeline import case_timeline
+
     with opened_store() as store, store.engine.connect() as connection:
         try:
-            shown = case_timeline(connection, store.vault, case, reveal=reveal, restricted=restricted)
-        except NotFound as exc:
+            shown = case_timeline(
+                connection,
+                store.vault,
+                case,
+                reveal=reveal,
+                restricted=restricted,
+                limit=limit,
+                before=before,
+                after=after,
+            )
+        except (NotFound, InvalidCursor) as exc:
             typer.echo(str(exc), err=True)
             raise typer.Exit(1) from None
         if reveal:
@@ -62,13 +110,41 @@ def show_command(
         return
     console = Console()
     console.print(f"[bold]{shown.get('short_id') or shown['id']}[/] {shown.get('title') or ''} — {shown.get('status')}")
-    table = Table("at", "kind", "what", "who", "restricted")
+    table = Table("at", "kind", "what", "who", "carries", "event", "restricted")
     for item in shown["timeline"]:
-        who = item.get("actor") or item.get("author") or {}
+        comment = item.get("comment") or {}
+        who = item.get("actor") or comment.get("author") or {}
         name = " ".join(filter(None, [who.get("firstName"), who.get("lastName")])) or who.get("id") or ""
-        what = item.get("type") or item.get("text") or item.get("fileName") or item.get("id")
-        table.add_row(str(item["at"] or ""), item["kind"], str(what), name, "yes" if item.get("is_restricted") else "")
+        what = item.get("type") or comment.get("text") or item.get("id")
+        table.add_row(
+            str(item["at"] or ""),
+            item["kind"],
+            str(what),
+            name,
+            _carried(item),
+            str(item.get("event_id") or ""),
+            "yes" if item.get("is_restricted") else "",
+        )
     console.print(table)
+    page = shown["page"]
+    console.print(f"{len(shown['timeline'])} of {page['total']} entries")
+    if page["older"]:
+        typer.echo(f"older: casehooks cases timeline {shown['id']} --before {page['older']}")
+    if page["newer"]:
+        typer.echo(f"newer: casehooks cases timeline {shown['id']} --after {page['newer']}")
+
+
+def _carried(item: dict[str, Any]) -> str:
+    """What a card carries, in a few words: its comment, its files and its objects with their states."""
+    parts = []
+    if item.get("comment"):
+        parts.append("comment")
+    for file in item.get("attachments") or []:
+        parts.append(f"file {file.get('fileName') or file['id']} ({file.get('content_status')})")
+    for carried in item.get("objects") or []:
+        state = carried.get("status") or carried.get("visit_type") or ""
+        parts.append(f"{carried['kind']} {state}".strip())
+    return ", ".join(parts)
 
 
 @attachments_app.command("get")

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from casehooks.cli.audit import AsFlag
 from casehooks.cli.common import opened_store, progress_bar
 from casehooks.cli.output import emit, print_json
 from casehooks.errors import NotFound
@@ -61,21 +62,36 @@ def list_command(
 
 
 @events_app.command("show")
-def show_command(event_id: str, as_json: JsonFlag = False) -> None:
-    """One event: its metadata, deviations, job and handler attempts (no payload data)."""
+def show_command(
+    event_id: str,
+    reveal: Annotated[
+        bool, typer.Option("--reveal/--no-reveal", help="Show the objects' PHI (audited as a read of the event).")
+    ] = False,
+    as_json: JsonFlag = False,
+    as_user: AsFlag = None,
+) -> None:
+    """One event: its metadata, its typed objects (PHI masked unless --reveal), deviations, job and attempts."""
+    from casehooks.cli.audit import audit_read
+    from casehooks.store.mapping import event_objects
     from casehooks.store.reads import event_detail
 
-    with opened_store() as store, store.engine.connect() as connection:
-        try:
-            detail = event_detail(connection, event_id)
-        except NotFound as exc:
-            typer.echo(str(exc), err=True)
-            raise typer.Exit(1) from None
+    with opened_store() as store:
+        with store.engine.connect() as connection:
+            try:
+                detail = event_detail(connection, event_id)
+            except NotFound as exc:
+                typer.echo(str(exc), err=True)
+                raise typer.Exit(1) from None
+        if reveal:
+            audit_read(store, as_user, "read_event", "event", event_id)
+        detail["objects"] = event_objects(store.load_event(event_id), event_id, reveal=reveal)
     if as_json:
         print_json(detail)
         return
-    summary = {key: value for key, value in detail.items() if key not in ("deviations", "jobs", "attempts")}
+    summary = {key: value for key, value in detail.items() if key not in ("deviations", "jobs", "attempts", "objects")}
     emit([summary], list(summary), as_json=False, title="event")
+    for item in detail["objects"]:
+        emit([item], list(item), as_json=False, title=item["kind"])
     emit(detail["deviations"], ["path", "kind", "documented", "received"], as_json=False, title="deviations")
     emit(detail["jobs"], ["id", "status", "attempts", "run_at", "last_error"], as_json=False, title="job")
     emit(

@@ -98,16 +98,30 @@ def _restricted_stub(item: dict[str, Any]) -> dict[str, Any]:
 
 def mask_case(case: dict[str, Any], reader: Reader) -> dict[str, Any]:
     """A case timeline fit for ``reader``: it must have been read with ``reveal`` only if the reader has PHI,
-    and with every restricted item; restricted items the reader may not see stay on the timeline as marks."""
+    and with every restricted item; restricted items the reader may not see stay on the timeline as marks (a
+    restricted comment or file on a card, as a mark on that card)."""
     shown = dict(case)
     phi = reader.may(Scope.PHI)
+    allowed = reader.may(Scope.RESTRICTED)
     shown["masked"] = not phi
     timeline = []
     for item in case["timeline"]:
-        if item.get("is_restricted") and not reader.may(Scope.RESTRICTED):
+        if item.get("is_restricted") and not allowed:
             timeline.append(_restricted_stub(item))
             continue
-        timeline.append({**item, "masked": not phi})
+        card = {**item, "masked": not phi}
+        if not allowed:
+            comment = card.get("comment")
+            if isinstance(comment, dict) and comment.get("is_restricted"):
+                card["comment"] = _restricted_stub({**comment, "kind": "comment", "at": comment.get("created_at")})
+            if isinstance(card.get("attachments"), list):
+                card["attachments"] = [
+                    _restricted_stub({**file, "kind": "attachment", "at": file.get("created_at")})
+                    if file.get("is_restricted")
+                    else file
+                    for file in card["attachments"]
+                ]
+        timeline.append(card)
     shown["timeline"] = timeline
     if not phi:
         _drop_phi(shown)
@@ -117,7 +131,17 @@ def mask_case(case: dict[str, Any], reader: Reader) -> dict[str, Any]:
 # Keys that only ever come from sealed columns; dropped again here so that a read with reveal by mistake
 # still shows nothing to a reader without PHI.
 _PHI_KEYS = frozenset(
-    {"title", "referralCode", "archiveReason", "text", "fileName", "documentUrl", "valueBefore", "valueAfter"}
+    {
+        "title",
+        "referralCode",
+        "archiveReason",
+        "text",
+        "fileName",
+        "documentUrl",
+        "valueBefore",
+        "valueAfter",
+        "details",
+    }
 )
 _PERSON_KEYS = frozenset({"id", "role"})
 
@@ -128,11 +152,13 @@ def _drop_phi(case: dict[str, Any]) -> None:
     if isinstance(case.get("submitter"), dict):
         case["submitter"] = _person(case["submitter"])
     for item in case["timeline"]:
-        for key in _PHI_KEYS:
-            item.pop(key, None)
-        for who in ("actor", "target_user", "author"):
-            if isinstance(item.get(who), dict):
-                item[who] = _person(item[who])
+        nested = [item.get("comment"), *(item.get("attachments") or []), *(item.get("objects") or [])]
+        for part in [item, *(part for part in nested if isinstance(part, dict))]:
+            for key in _PHI_KEYS:
+                part.pop(key, None)
+            for who in ("actor", "target_user", "author"):
+                if isinstance(part.get(who), dict):
+                    part[who] = _person(part[who])
 
 
 def _person(person: dict[str, Any]) -> dict[str, Any]:

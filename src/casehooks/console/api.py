@@ -6,7 +6,7 @@ No ``from __future__ import annotations`` here: FastAPI reads the (local) depend
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -14,7 +14,7 @@ from casehooks.console import models
 from casehooks.console.access import Reader
 from casehooks.console.identity import SESSION_COOKIE, Identities
 from casehooks.console.reading import Console
-from casehooks.errors import NotSignedIn
+from casehooks.errors import InvalidCursor, NotSignedIn
 from casehooks.store.reads import EventFilter
 
 CSRF_HEADER = "x-csrf-token"
@@ -28,6 +28,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 MAX_SEQ = 2**62  # within a 64-bit database integer
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Text = Annotated[str | None, Query(max_length=200)]
+Cursor = Annotated[str | None, Query(max_length=400, description="A cursor from the timeline's page.")]
 
 
 def api_router(console: Console, identities: Identities) -> APIRouter:
@@ -113,10 +114,26 @@ def api_router(console: Console, identities: Identities) -> APIRouter:
         """Cases, most recently updated first: no PHI."""
         return console.cases(who, short_id=short_id, status=status, organization_id=organization, limit=limit)
 
-    @router.get("/cases/{case}", response_model=models.CaseDetail, tags=["cases"])
-    def case(who: Who, case: str) -> dict[str, Any]:
-        """A case (by id or short id) with its timeline; PHI and restricted items masked unless allowed."""
-        return console.case(who, case)
+    @router.get(
+        "/cases/{case}",
+        response_model=models.CaseDetail,
+        tags=["cases"],
+        responses={400: {"model": models.Problem, "description": "A cursor this timeline did not hand out"}},
+    )
+    def case(
+        who: Who,
+        case: str,
+        limit: Annotated[int, Query(ge=1, le=500, description="Timeline entries per page.")] = 50,
+        before: Cursor = None,
+        after: Cursor = None,
+    ) -> dict[str, Any]:
+        """A case (by id or short id) with one page of its timeline, oldest first: the latest entries, or those
+        ``before``/``after`` a cursor of ``page``. One card per activity, with the comment, files and objects it
+        carried and the id of its event. PHI and restricted items masked unless allowed."""
+        try:
+            return console.case(who, case, limit=limit, before=before, after=after)
+        except InvalidCursor as exc:
+            raise HTTPException(400, "not a cursor of this timeline") from exc
 
     @router.get("/attachments/{attachment_id}", response_model=models.AttachmentMeta, tags=["cases"])
     def attachment(who: Who, attachment_id: str) -> dict[str, Any]:

@@ -84,15 +84,27 @@ class Person(BaseModel):
 
 
 class TimelineItem(BaseModel):
-    """An activity, comment or attachment. A restricted item the reader may not see keeps only its mark."""
+    """A card: an activity with the comment, files and objects (decision, answers, order...) it carried, or a
+    comment or file no activity announced. A restricted item the reader may not see keeps only its mark."""
 
     model_config = ConfigDict(extra="allow")
 
     kind: str
     at: datetime | None
     id: str
+    event_id: str | None = None
+    cursor: str | None = None
     is_restricted: bool | None = None
     masked: bool
+
+
+class TimelinePage(BaseModel):
+    """Where a timeline page sits: the case's entry count and cursors to the older and newer pages."""
+
+    total: int
+    limit: int
+    older: str | None
+    newer: str | None
 
 
 class CaseDetail(CaseSummary):
@@ -101,6 +113,7 @@ class CaseDetail(CaseSummary):
     submitter: Person | None
     masked: bool
     timeline: list[TimelineItem]
+    page: TimelinePage
 
 
 class AttachmentMeta(BaseModel):

@@ -22,7 +22,7 @@ from casehooks.console.access import Reader, Scope
 from casehooks.console.auth import csrf_token, new_nonce, safe_next, same
 from casehooks.console.identity import SESSION_COOKIE, Identities, Outcome
 from casehooks.console.reading import Console
-from casehooks.errors import AccessDenied, NotSignedIn
+from casehooks.errors import AccessDenied, InvalidCursor, NotSignedIn
 from casehooks.store.reads import EventFilter
 
 HERE = Path(__file__).parent
@@ -190,11 +190,18 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
     @router.get("/cases/{case}")
     def case(request: Request, case: str) -> Response:
         who = reader_of(request)
-        shown = console.case(who, case)
+        before = request.query_params.get("before") or None
+        after = request.query_params.get("after") or None
+        try:
+            shown = console.case(who, case, limit=50, before=before, after=after)
+        except InvalidCursor:
+            return error_page(request, 400, "That page of the timeline does not exist.")
+        # Files are listed, not loaded: a preview or download is one request, audited when it is opened.
         for item in shown["timeline"]:
-            if item["kind"] == "attachment" and not item.get("masked"):
-                item["file_type"] = _file_type(item)
-                item["previewable"] = item["file_type"] in PREVIEWABLE and item.get("content_status") == "stored"
+            for file in item.get("attachments") or []:
+                if not item.get("masked") and not file.get("hidden"):
+                    file["file_type"] = _file_type(file)
+                    file["previewable"] = file["file_type"] in PREVIEWABLE and file.get("content_status") == "stored"
         return render(request, "case.html", who, case=shown)
 
     @router.get("/attachments/{attachment_id}/file")

@@ -17,6 +17,7 @@ from casehooks.store import Store, accounts, reads, stats
 from casehooks.store import queue as jobs
 from casehooks.store.engine import writer
 from casehooks.store.tables import JobRow, QuarantineRow
+from casehooks.store.timeline import case_timeline
 
 
 def require(reader: Reader, scope: Scope) -> None:
@@ -69,12 +70,30 @@ class Console:
         with self.store.engine.connect() as connection:
             return reads.list_cases(connection, **where)
 
-    def case(self, reader: Reader, id_or_short_id: str) -> dict[str, Any]:
-        """A case with its timeline, masked for the reader; a read with PHI is audited."""
+    def case(
+        self,
+        reader: Reader,
+        id_or_short_id: str,
+        *,
+        limit: int = 50,
+        before: str | None = None,
+        after: str | None = None,
+    ) -> dict[str, Any]:
+        """A case with one page of its timeline, masked for the reader; a read with PHI is audited (files are
+        not read here: each is audited when it is opened)."""
         require(reader, Scope.READ)
         phi = reader.may(Scope.PHI)
         with self.store.engine.connect() as connection:
-            case = reads.case_timeline(connection, self.store.vault, id_or_short_id, reveal=phi, restricted=True)
+            case = case_timeline(
+                connection,
+                self.store.vault,
+                id_or_short_id,
+                reveal=phi,
+                restricted=True,
+                limit=limit,
+                before=before,
+                after=after,
+            )
         if phi:
             self.audit(reader, "read_case", "case", case["id"])
         return mask_case(case, reader)

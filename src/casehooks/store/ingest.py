@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -19,18 +19,26 @@ from sqlalchemy.dialects import postgresql, sqlite
 from casehooks.errors import ConfigurationError, SchemaError, StoreUnavailable
 from casehooks.events import CaseCommentAdded, Event
 from casehooks.events.wire import dump_json, load_json
+from casehooks.store.case_objects import KINDS
 from casehooks.store.files import FileStore
 from casehooks.store.mapping import EventRows, FileOutcome, SealedRow, event_rows
 from casehooks.store.merge import Mention, legacy_stamps, merge, stamps_for
 from casehooks.store.tables import (
     ActivityRow,
+    AppointmentRow,
+    AssignmentRow,
     AttachmentRow,
     BlobRow,
     CaseRow,
     CommentRow,
+    DecisionRow,
     EventRow,
+    FormAnswerRow,
     JobRow,
+    OrderRow,
+    PaymentInfoRow,
     PersonRow,
+    TimelineLinkRow,
 )
 from casehooks.store.vault import Vault
 
@@ -95,7 +103,7 @@ def prepare(
             blobs.append(blob)
     stored_body = _without_stored_files(event, body, outcomes)
     dek_id, body_sealed = vault.seal(stored_body, f"events:{event_id}".encode())
-    mapped = event_rows(event, event_id, outcomes)
+    mapped = _fitting_history(event_rows(event, event_id, outcomes))
     _check_columns(mapped)
     _check_value("events.event_type", event.type, getattr(_table(EventRow).c.event_type.type, "length", None))
     return Prepared(
@@ -111,7 +119,7 @@ def prepare(
         source=source,
         rows=_seal_rows(mapped, vault),
         blobs=blobs,
-        mentions=([mapped.case] if mapped.case else []) + mapped.people,
+        mentions=([mapped.case] if mapped.case else []) + mapped.people + _lock_order(mapped.objects),
         vault=vault,
     )
 
@@ -119,14 +127,45 @@ def prepare(
 def _check_columns(mapped: EventRows) -> None:
     # A value its column cannot hold would fail the commit, and a failed commit asks the platform to retry a
     # body that can never be stored: refuse it here instead, as unreadable.
-    rows: list[SealedRow | Mention] = [*mapped.people, *mapped.attachments]
+    rows: list[SealedRow | Mention] = [*mapped.people, *mapped.attachments, *mapped.objects]
     rows += [row for row in (mapped.case, mapped.activity, mapped.comment) if row is not None]
     for row in rows:
-        table = _table(_ALL_MODELS[row.table])
-        for name, value in row.columns.items():
-            length = getattr(table.c[name].type, "length", None)
-            if isinstance(value, str):
-                _check_value(f"{row.table}.{name}", value, length)
+        _check_row(row)
+    for link in mapped.links:
+        _check_value("timeline_links.object_id", link["object_id"], 160)
+
+
+def _check_row(row: SealedRow | Mention) -> None:
+    table = _table(_ALL_MODELS[row.table])
+    for name, value in row.columns.items():
+        length = getattr(table.c[name].type, "length", None)
+        if isinstance(value, str):
+            _check_value(f"{row.table}.{name}", value, length)
+    if isinstance(row, Mention):
+        _check_value(f"{row.table}.id", row.key, getattr(table.c.id.type, "length", None))
+
+
+def _fits(row: SealedRow | Mention) -> bool:
+    try:
+        _check_row(row)
+    except SchemaError:
+        return False
+    return True
+
+
+def _fitting_history(mapped: EventRows) -> EventRows:
+    # The full-case history is context, not the event: an entry its columns cannot hold is left out (the body
+    # keeps it) instead of refusing the event.
+    own = {(link["kind"], link["object_id"]) for link in mapped.links}
+    objects = [row for row in mapped.objects if (KINDS[row.table], row.key) in own or _fits(row)]
+    history = [row for row in mapped.history_activities if _fits(row)]
+    return replace(mapped, objects=objects, history_activities=history)
+
+
+def _lock_order(mentions: list[Mention]) -> list[Mention]:
+    # Rows are locked in one order (table, then key) in every transaction, so two events naming the same
+    # objects never wait on each other in a cycle.
+    return sorted(mentions, key=lambda mention: (mention.table, mention.key))
 
 
 def _check_value(path: str, value: str, length: int | None) -> None:
@@ -171,10 +210,12 @@ def _seal(row: SealedRow, vault: Vault, column: str) -> dict[str, Any]:
 
 
 def _seal_rows(mapped: EventRows, vault: Vault) -> dict[str, list[dict[str, Any]]]:
+    activities = [mapped.activity] if mapped.activity else []
     rows: dict[str, list[dict[str, Any]]] = {
-        "activities": [_seal(mapped.activity, vault, "values_sealed")] if mapped.activity else [],
+        "activities": [_seal(row, vault, "values_sealed") for row in [*activities, *mapped.history_activities]],
         "comments": [_seal(mapped.comment, vault, "text_sealed")] if mapped.comment else [],
         "attachments": [_seal(item, vault, "details_sealed") for item in mapped.attachments],
+        "timeline_links": list(mapped.links),
     }
     return rows
 
@@ -213,10 +254,12 @@ def _statements(connection: Connection) -> dict[str, Any]:
         "cases": dialect.insert(_table(CaseRow))
         .on_conflict_do_nothing(index_elements=["id"])
         .returning(_table(CaseRow).c.id),
-        "people": dialect.insert(_table(PersonRow))
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(_table(PersonRow).c.id),
+        "timeline_links": ignore(TimelineLinkRow),
     }
+    for name, model in _MODELS.items():
+        built[name] = (
+            dialect.insert(_table(model)).on_conflict_do_nothing(index_elements=["id"]).returning(_table(model).c.id)
+        )
     _STATEMENTS[name] = built
     return built
 
@@ -248,7 +291,7 @@ def commit_event(connection: Connection, prepared: Prepared, run_at: datetime) -
             raise ConfigurationError("a prepared event with cases or people needs its vault to commit")
         for mention in prepared.mentions:
             _merge_mention(connection, statements, prepared.vault, mention, prepared)
-    for table in ("activities", "comments", "attachments"):
+    for table in ("activities", "comments", "attachments", "timeline_links"):
         rows = prepared.rows.get(table)
         if rows:
             connection.execute(statements[table], rows)
@@ -268,7 +311,17 @@ def commit_event(connection: Connection, prepared: Prepared, run_at: datetime) -
     return True
 
 
-_MODELS: dict[str, Any] = {"cases": CaseRow, "people": PersonRow}
+# Rows merged field by field: cases, people and every event's own objects.
+_MODELS: dict[str, Any] = {
+    "cases": CaseRow,
+    "people": PersonRow,
+    "decisions": DecisionRow,
+    "form_answers": FormAnswerRow,
+    "assignments": AssignmentRow,
+    "orders": OrderRow,
+    "appointments": AppointmentRow,
+    "payment_info": PaymentInfoRow,
+}
 _ALL_MODELS: dict[str, Any] = {
     **_MODELS,
     "activities": ActivityRow,
@@ -290,7 +343,7 @@ def _merge_mention(
         row.update(id=mention.key, details_sealed=sealed, dek_id=dek_id, field_stamps=stamps_for(mention))
         if mention.table == "cases":
             row["first_seen_at"] = prepared.received_at
-        else:
+        elif mention.table == "people":
             row["seen_at"] = prepared.received_at
         if connection.execute(statements[mention.table], row).first() is not None:
             return

@@ -12,6 +12,7 @@ from typing import Any
 
 from casehooks.events import Activity, Attachment, Case, CaseCommentAdded, Comment, Event
 from casehooks.events.people import Author, Person, Submitter, Uploader
+from casehooks.store.case_objects import KINDS, case_objects
 from casehooks.store.merge import Mention
 
 
@@ -39,6 +40,11 @@ class EventRows:
     activity: SealedRow | None = None
     comment: SealedRow | None = None
     attachments: list[SealedRow] = field(default_factory=list)
+    # The event's own objects and those its full-case history names (merged like cases), the links from its
+    # activity to its own objects, and the history's activity log entries.
+    objects: list[Mention] = field(default_factory=list)
+    links: list[dict[str, Any]] = field(default_factory=list)
+    history_activities: list[SealedRow] = field(default_factory=list)
 
 
 def _wire(model: Any, *names: str) -> dict[str, Any]:
@@ -206,10 +212,45 @@ def event_rows(event: Event, event_id: str, contents: dict[str, FileOutcome]) ->
         add(_person(attachment.uploaded_by, rank))
         stored = contents.get(attachment.id, FileOutcome("absent"))
         attachments.append(attachment_row(attachment, case_id, comment_id, event_id, stored))
+    objects = case_objects(event, event_id, rank)
+    links = []
+    if activity is not None:
+        links = [
+            {"activity_id": activity.id, "kind": KINDS[mention.table], "object_id": mention.key, "case_id": case_id}
+            for mention in objects.own
+        ]
+    # A history entry is keyed as its own event would be (by its activity id), so the event that delivers it
+    # later, or delivered it before, is the same row and its comment and files join it.
+    history_activities = [
+        activity_row(entry, case_id, entry.id) for entry in objects.history_activities if len(entry.id) <= 64
+    ]
     return EventRows(
         case=case_mention(case, event_id) if case else None,
         people=list(people.values()),
         activity=activity_row(activity, case_id, event_id) if activity else None,
         comment=comment,
         attachments=attachments,
+        objects=[*objects.own, *objects.history],
+        links=links,
+        history_activities=history_activities,
     )
+
+
+def event_objects(event: Event, event_id: str, *, reveal: bool = False) -> list[dict[str, Any]]:
+    """The typed objects an event carries (its comment, files, decision, answers, order ...), as rows show them:
+    plain columns only, and their PHI under ``details`` when ``reveal``. Full-case history is not repeated."""
+    mapped = event_rows(event, event_id, {})
+    shown: list[dict[str, Any]] = []
+    sealed = [row for row in (mapped.comment,) if row is not None] + mapped.attachments
+    for row in sealed:
+        item: dict[str, Any] = {"kind": row.table.removesuffix("s"), **row.columns}
+        item.pop("content_status", None)
+        if reveal:
+            item["details"] = row.details
+        shown.append(item)
+    for mention in case_objects(event, event_id, None).own:
+        item = {"kind": KINDS[mention.table], "id": mention.key, **mention.columns}
+        if reveal:
+            item["details"] = mention.details
+        shown.append(item)
+    return shown

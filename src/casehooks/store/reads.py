@@ -15,10 +15,8 @@ from sqlalchemy import Connection, Select, func, or_, select
 from casehooks.errors import NotFound
 from casehooks.events.wire import load_json
 from casehooks.store.tables import (
-    ActivityRow,
     AttachmentRow,
     CaseRow,
-    CommentRow,
     EventRow,
     JobAttemptRow,
     JobRow,
@@ -201,74 +199,6 @@ def _person(connection: Connection, vault: Vault, person_id: str | None, reveal:
     shown: dict[str, Any] = {"id": person.id, "role": person.role}
     if reveal:
         shown.update(_open(vault, "people", person.id, person.dek_id, person.details_sealed))
-    return shown
-
-
-def case_timeline(
-    connection: Connection,
-    vault: Vault,
-    id_or_short_id: str,
-    *,
-    reveal: bool = False,
-    restricted: bool = False,
-    limit: int = 200,
-) -> dict[str, Any]:
-    """A case with the latest ``limit`` entries of its timeline (activities, comments, attachments), oldest first.
-
-    Each kind is read newest first through its index, so a page costs the same however long the case's history.
-    """
-    case = find_case(connection, id_or_short_id)
-    shown = _case_columns(case)
-    if reveal:
-        details = _open(vault, "cases", case.id, case.dek_id, case.details_sealed)
-        shown.update(type=case.type, product_bundle=case.product_bundle)
-        shown.update(details)
-        if "productBundle" in details:
-            shown["product_bundle"] = (details["productBundle"] or {}).get("name")
-    shown["submitter"] = _person(connection, vault, case.submitter_id, reveal)
-    items: list[dict[str, Any]] = []
-    for activity in connection.execute(
-        select(ActivityRow.__table__)
-        .where(ActivityRow.case_id == case.id)
-        .order_by(ActivityRow.timestamp.desc())
-        .limit(limit)
-    ).all():
-        if activity.is_restricted and not restricted:
-            continue
-        item = {"kind": "activity", "at": activity.timestamp, **_columns(activity)}
-        item["actor"] = _person(connection, vault, activity.actor_id, reveal)
-        item["target_user"] = _person(connection, vault, activity.target_user_id, reveal)
-        if reveal:
-            item.update(_open(vault, "activities", activity.id, activity.dek_id, activity.values_sealed))
-        items.append(item)
-    for comment in connection.execute(
-        select(CommentRow.__table__)
-        .where(CommentRow.case_id == case.id)
-        .order_by(CommentRow.created_at.desc())
-        .limit(limit)
-    ).all():
-        if comment.is_restricted and not restricted:
-            continue
-        item = {"kind": "comment", "at": comment.created_at, **_columns(comment)}
-        item["author"] = _person(connection, vault, comment.author_id, reveal)
-        if reveal:
-            item.update(_open(vault, "comments", comment.id, comment.dek_id, comment.text_sealed))
-        items.append(item)
-    for attachment in connection.execute(
-        select(AttachmentRow.__table__)
-        .where(AttachmentRow.case_id == case.id)
-        .order_by(AttachmentRow.created_at.desc())
-        .limit(limit)
-    ).all():
-        if attachment.is_restricted and not restricted:
-            continue
-        item = {"kind": "attachment", "at": attachment.created_at, **_columns(attachment)}
-        if reveal:
-            details = _open(vault, "attachments", attachment.id, attachment.dek_id, attachment.details_sealed)
-            item["fileName"] = details.get("fileName")
-        items.append(item)
-    items.sort(key=lambda item: (item["at"] is not None, item["at"] or datetime.min, item["kind"]))
-    shown["timeline"] = items[-limit:]
     return shown
 
 

@@ -314,3 +314,126 @@ class WorkerRow(Base):
     handlers: Mapped[list[str]] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(Stamp)
     last_seen_at: Mapped[datetime] = mapped_column(Stamp, index=True)
+
+
+# --- Every event's own objects (migration 0012) ---
+# Decisions, form answers, assignments, orders, appointments and payment info: one row per platform id, merged
+# field by field like cases and people (store/merge.py), so redeliveries and full-case history never duplicate
+# them. Plain columns are ids, statuses, flags and times; PHI lives in ``details_sealed``.
+
+
+class DecisionRow(Base):
+    """A clinician's decision; its text, prescriber and prescriptions (``medInfo``) are sealed."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[str | None] = mapped_column(Id, index=True)
+    last_event_id: Mapped[str] = mapped_column(Id)
+    is_approved: Mapped[bool | None] = mapped_column(Boolean)
+    is_no_decision: Mapped[bool | None] = mapped_column(Boolean)
+    is_deleted: Mapped[bool | None] = mapped_column(Boolean)
+    visit_type: Mapped[str | None] = mapped_column(String(80))
+    start_date: Mapped[datetime | None] = mapped_column(Stamp)
+    end_date: Mapped[datetime | None] = mapped_column(Stamp)
+    created_at: Mapped[datetime | None] = mapped_column(Stamp)
+    added_by_id: Mapped[str | None] = mapped_column(Id)
+    prescription_count: Mapped[int | None] = mapped_column(Integer)
+    details_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    field_stamps: Mapped[dict[str, str | None] | None] = mapped_column(JSON)
+
+
+class FormAnswerRow(Base):
+    """One answer of a form response; the question, the answer and the respondent's name are sealed."""
+
+    __tablename__ = "form_answers"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[str | None] = mapped_column(Id, index=True)
+    form_id: Mapped[str | None] = mapped_column(Id)
+    last_event_id: Mapped[str] = mapped_column(Id)
+    question_index: Mapped[int | None] = mapped_column(Integer)
+    question_type: Mapped[str | None] = mapped_column(String(80))
+    is_archived: Mapped[bool | None] = mapped_column(Boolean)
+    created_at: Mapped[datetime | None] = mapped_column(Stamp)
+    respondent_id: Mapped[str | None] = mapped_column(Id)
+    details_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    field_stamps: Mapped[dict[str, str | None] | None] = mapped_column(JSON)
+
+
+class AssignmentRow(Base):
+    """A user on a case (``case_id:user_id``): assigned or taken off, whichever the platform said last."""
+
+    __tablename__ = "assignments"
+
+    id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    case_id: Mapped[str | None] = mapped_column(Id, index=True)
+    user_id: Mapped[str] = mapped_column(Id)
+    is_assigned: Mapped[bool | None] = mapped_column(Boolean)
+    last_event_id: Mapped[str] = mapped_column(Id)
+    details_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    field_stamps: Mapped[dict[str, str | None] | None] = mapped_column(JSON)
+
+
+class OrderRow(Base):
+    """A pharmacy order with its status and tracking number; its message is sealed."""
+
+    __tablename__ = "orders"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[str | None] = mapped_column(Id, index=True)
+    last_event_id: Mapped[str] = mapped_column(Id)
+    status: Mapped[str | None] = mapped_column(String(80))
+    tracking_id: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime | None] = mapped_column(Stamp)
+    details_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    field_stamps: Mapped[dict[str, str | None] | None] = mapped_column(JSON)
+
+
+class AppointmentRow(Base):
+    """A calendar event; its title, links, notes and provider are sealed."""
+
+    __tablename__ = "appointments"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[str | None] = mapped_column(Id, index=True)
+    last_event_id: Mapped[str] = mapped_column(Id)
+    status: Mapped[str | None] = mapped_column(String(80))
+    start_at: Mapped[datetime | None] = mapped_column(Stamp)
+    end_at: Mapped[datetime | None] = mapped_column(Stamp)
+    timezone: Mapped[str | None] = mapped_column(String(80))
+    is_deleted: Mapped[bool | None] = mapped_column(Boolean)
+    created_at: Mapped[datetime | None] = mapped_column(Stamp)
+    updated_at: Mapped[datetime | None] = mapped_column(Stamp)
+    details_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    field_stamps: Mapped[dict[str, str | None] | None] = mapped_column(JSON)
+
+
+class PaymentInfoRow(Base):
+    """The payment details of a case (keyed by the case: the platform gives them no id of their own)."""
+
+    __tablename__ = "payment_info"
+
+    id: Mapped[str] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[str | None] = mapped_column(Id, index=True)
+    last_event_id: Mapped[str] = mapped_column(Id)
+    card_brand: Mapped[str | None] = mapped_column(String(80))
+    details_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    field_stamps: Mapped[dict[str, str | None] | None] = mapped_column(JSON)
+
+
+class TimelineLinkRow(Base):
+    """Which objects an activity carried, so its timeline card shows them (the object's table and id)."""
+
+    __tablename__ = "timeline_links"
+
+    activity_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    object_id: Mapped[str] = mapped_column(String(160), primary_key=True)
+    case_id: Mapped[str | None] = mapped_column(Id, index=True)
