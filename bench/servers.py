@@ -55,7 +55,7 @@ class Process:
 
 
 def _wait(url: str, process: subprocess.Popen[bytes], probe: str) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # generous: the machine may be loaded
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"process exited with {process.returncode}")
