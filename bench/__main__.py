@@ -11,10 +11,10 @@ import json
 import sys
 import time
 
-from bench import attachments, growth, ingest, refusals, scale, sender
+from bench import attachments, generator, growth, ingest, refusals, scale, sender
 from bench.report import PUBLISHED, Row, publish, regressions, table, write
 
-EVERY = ["ingest", "attachments", "sender", "growth", "scale", "refusals"]
+EVERY = ["ingest", "trigger", "attachments", "sender", "growth", "scale", "refusals"]
 QUICK = ["ingest"]
 
 
@@ -31,6 +31,8 @@ def main() -> None:
         started = time.perf_counter()
         if name == "ingest":
             rows += ingest.run(count=1000 if args.quick else 5000, rounds=1 if args.quick else 3)
+        elif name == "trigger":
+            rows += generator.run(count=1000 if args.quick else 5000, rounds=1 if args.quick else 3)
         elif name == "attachments":
             rows += attachments.run(sizes_mib=(1, 10) if args.quick else (1, 10, 50), rounds=1 if args.quick else 3)
         elif name == "sender":
