@@ -84,22 +84,6 @@ def test_a_claimed_row_is_not_claimed_again_until_its_lease_expires(engine: Engi
         assert outbox.claim(conn, now=T + 100, lease_seconds=30, owner="c", limit=10) == []
 
 
-def test_delivering_many_at_once_skips_a_row_whose_lease_was_lost(engine: Engine) -> None:
-    _endpoint(engine, "e1", [])
-    _endpoint(engine, "e2", [])
-    _case(engine)
-    with engine.begin() as conn:
-        mine = outbox.claim(conn, now=T, lease_seconds=30, owner="a", limit=10)
-        assert len(mine) == 2
-        (taken,) = outbox.claim(conn, now=T + 31, lease_seconds=30, owner="b", limit=1)
-        outbox.mark_delivered_many(conn, [(item.id, 202) for item in mine], "a", now=T + 32)
-        states = {row[0]: row[1] for row in conn.execute(select(rows.c.id, rows.c.state).order_by(rows.c.id)).all()}
-        statuses = {row[0]: row[1] for row in conn.execute(select(rows.c.id, rows.c.last_status)).all()}
-    [kept] = [item for item in mine if item.id != taken.id]
-    assert states == {kept.id: outbox.DELIVERED, taken.id: outbox.PENDING}
-    assert statuses[kept.id] == 202 and statuses[taken.id] is None
-
-
 def test_retry_waits_for_its_due_time(engine: Engine) -> None:
     _endpoint(engine, "e", [])
     _case(engine)

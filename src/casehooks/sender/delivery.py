@@ -26,7 +26,7 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 import structlog
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from casehooks.errors import CryptoError
@@ -35,7 +35,6 @@ from casehooks.sender import outbox
 from casehooks.sender.documents import document_link
 from casehooks.sender.errorkind import error_kind
 from casehooks.sender.full_case import case_history, with_full_case
-from casehooks.sender.groupcommit import GroupCommit
 from casehooks.sender.outbox import Claimed
 from casehooks.sender.payloads import fill_documents
 from casehooks.sender.schedule import RetrySchedule, is_retryable, parse_retry_after
@@ -163,8 +162,6 @@ class DeliveryWorker:
         self._stopping = False
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        # Attempts are recorded in group commits: one transaction for every result that arrived meanwhile.
-        self._records: GroupCommit[tuple[Claimed, Result]] = GroupCommit(self._record_many)
 
     def notify(self) -> None:
         """Wake the worker now (callable from any thread): new rows were committed."""
@@ -239,7 +236,7 @@ class DeliveryWorker:
             log.warning("delivery preparation failed", outbox_id=item.id, error=type(exc).__name__)
             return
         try:
-            await self._records.submit((item, result))
+            await asyncio.to_thread(self._record, item, result)
         except SQLAlchemyError as exc:
             log.warning("delivery record failed", outbox_id=item.id, error=type(exc).__name__)
 
@@ -305,77 +302,63 @@ class DeliveryWorker:
         except httpx.HTTPError as exc:
             return Result(None, error_kind(exc), (time.perf_counter() - started) * 1000)
 
-    def _record_many(self, batch: list[tuple[Claimed, Result]]) -> None:
-        """Record attempts in one transaction: successes with one statement each for all rows, failures one by
-        one (they decide retries and disabling)."""
+    def _record(self, item: Claimed, result: Result) -> None:
         now = self.clock().timestamp()
-        delivered = [(item, result) for item, result in batch if _succeeded(result)]
+        succeeded = result.status is not None and 200 <= result.status < 300
         with self.engine.begin() as conn:
             conn.execute(
-                insert(attempts),
-                [
-                    {
-                        "outbox_id": item.id,
-                        "endpoint_id": item.endpoint_id,
-                        "activity_id": item.activity_id,
-                        "attempt": item.attempt,
-                        "at": now,
-                        "status": result.status,
-                        "error": result.error,
-                        "latency_ms": round(result.latency_ms, 3),
-                        "response_excerpt": result.excerpt,
-                    }
-                    for item, result in batch
-                ],
-            )
-            if delivered:
-                outbox.mark_delivered_many(
-                    conn, [(item.id, result.status or 0) for item, result in delivered], self.owner, now=now
+                insert(attempts).values(
+                    outbox_id=item.id,
+                    endpoint_id=item.endpoint_id,
+                    activity_id=item.activity_id,
+                    attempt=item.attempt,
+                    at=now,
+                    status=result.status,
+                    error=result.error,
+                    latency_ms=round(result.latency_ms, 3),
+                    response_excerpt=result.excerpt,
                 )
+            )
+            if succeeded:
+                assert result.status is not None
+                outbox.mark_delivered(conn, item.id, self.owner, now=now, status=result.status)
                 conn.execute(
                     update(endpoints)
-                    .where(endpoints.c.id.in_(sorted({item.endpoint_id for item, _ in delivered})))
+                    .where(endpoints.c.id == item.endpoint_id)
                     .values(consecutive_failures=0, failing_since=None)
                 )
-            for item, result in batch:
-                if not _succeeded(result):
-                    self._record_failure(conn, item, result, now)
-        for item, result in batch:
-            log.debug(
-                "delivery attempt",
-                outbox_id=item.id,
-                endpoint_id=item.endpoint_id,
-                activity_id=item.activity_id,
-                attempt=item.attempt,
-                status=result.status,
-                error=result.error,
-            )
-
-    def _record_failure(self, conn: Connection, item: Claimed, result: Result, now: float) -> None:
-        delay = None
-        if result.error != "refused" and is_retryable(result.status, result.error):
-            delay = self.config.schedule.next_delay(item.attempt, self.rng, result.retry_after)
-        if delay is None:
-            outbox.mark_dead(conn, item.id, self.owner, status=result.status, error=result.error)
-        else:
-            outbox.mark_retry(conn, item.id, self.owner, due_at=now + delay, status=result.status, error=result.error)
-        failures, since = conn.execute(
-            update(endpoints)
-            .where(endpoints.c.id == item.endpoint_id)
-            .values(
-                consecutive_failures=endpoints.c.consecutive_failures + 1,
-                failing_since=func.coalesce(endpoints.c.failing_since, now),
-            )
-            .returning(endpoints.c.consecutive_failures, endpoints.c.failing_since)
-        ).one()
-        if should_disable(failures, now - since, self.config):
-            conn.execute(
+                return
+            delay = None
+            if result.error != "refused" and is_retryable(result.status, result.error):
+                delay = self.config.schedule.next_delay(item.attempt, self.rng, result.retry_after)
+            if delay is None:
+                outbox.mark_dead(conn, item.id, self.owner, status=result.status, error=result.error)
+            else:
+                outbox.mark_retry(
+                    conn, item.id, self.owner, due_at=now + delay, status=result.status, error=result.error
+                )
+            failures, since = conn.execute(
                 update(endpoints)
-                .where(endpoints.c.id == item.endpoint_id, endpoints.c.enabled.is_(True))
-                .values(enabled=False, disabled_reason=f"failing for {round(now - since)} s ({failures} attempts)")
-            )
-            log.warning("endpoint disabled", endpoint_id=item.endpoint_id, failures=failures)
-
-
-def _succeeded(result: Result) -> bool:
-    return result.status is not None and 200 <= result.status < 300
+                .where(endpoints.c.id == item.endpoint_id)
+                .values(
+                    consecutive_failures=endpoints.c.consecutive_failures + 1,
+                    failing_since=func.coalesce(endpoints.c.failing_since, now),
+                )
+                .returning(endpoints.c.consecutive_failures, endpoints.c.failing_since)
+            ).one()
+            if should_disable(failures, now - since, self.config):
+                conn.execute(
+                    update(endpoints)
+                    .where(endpoints.c.id == item.endpoint_id, endpoints.c.enabled.is_(True))
+                    .values(enabled=False, disabled_reason=f"failing for {round(now - since)} s ({failures} attempts)")
+                )
+                log.warning("endpoint disabled", endpoint_id=item.endpoint_id, failures=failures)
+        log.debug(
+            "delivery attempt",
+            outbox_id=item.id,
+            endpoint_id=item.endpoint_id,
+            activity_id=item.activity_id,
+            attempt=item.attempt,
+            status=result.status,
+            error=result.error,
+        )

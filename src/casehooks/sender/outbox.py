@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select, update
 
 from casehooks.sender.tables import endpoints, outbox
 
@@ -84,28 +84,6 @@ def mark_delivered(conn: Connection, row_id: int, owner: str, *, now: float, sta
         .values(state=DELIVERED, delivered_at=now, lease_until=None, last_status=status, last_error=None)
     )
     return result.rowcount == 1
-
-
-_DELIVERED_MANY = (
-    update(outbox)
-    .where(outbox.c.id == bindparam("b_id"), outbox.c.lease_owner == bindparam("b_owner"), outbox.c.state == PENDING)
-    .values(
-        state=DELIVERED,
-        delivered_at=bindparam("b_now"),
-        lease_until=None,
-        last_status=bindparam("b_status"),
-        last_error=None,
-    )
-)
-
-
-def mark_delivered_many(conn: Connection, rows: list[tuple[int, int]], owner: str, *, now: float) -> None:
-    """``mark_delivered`` for many ``(row id, status)`` pairs in one prepared statement (a lost lease is skipped)."""
-    if rows:
-        conn.execute(
-            _DELIVERED_MANY,
-            [{"b_id": row_id, "b_owner": owner, "b_now": now, "b_status": status} for row_id, status in rows],
-        )
 
 
 def mark_retry(
