@@ -1,80 +1,92 @@
-"""Scenario 1: signed ~5 KB ADD_CASE_COMMENT events at concurrency 32 into ``casehooks serve`` against the
-bare ASGI ceiling and a hand-written FastAPI + ORM receiver, in alternating rounds."""
+"""Scenario 1: signed ~5 KB ADD_CASE_COMMENT events at 32 connections into ``casehooks serve`` against the bare
+ASGI ceiling and a hand-written FastAPI + ORM receiver, in alternating rounds.
+
+Each server runs pinned to one core and autocannon to the other (see bench/load.py); every body is unique and
+signed, and each goes out once, so casehooks stores every one of them.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
+from bench.load import Load, request_file, run_autocannon
 from bench.report import Row, median
-from bench.servers import Process, start_casehooks, start_uvicorn
-from casehooks.sender.trigger import TriggerOptions, run_trigger
+from bench.servers import SERVER_CPU, Process, start_casehooks, start_uvicorn
+from casehooks.sender.trigger import TriggerOptions
 
 SECRET = "bench-secret"
+CONNECTIONS = 32
 
 
-def load(process: Process, count: int, concurrency: int, seed: int) -> dict[str, float]:
+def bodies(url: str, count: int, seed: int) -> Path:
     options = TriggerOptions(
-        url=process.url,
+        url=url,
         event_type="ADD_CASE_COMMENT",
         count=count,
-        concurrency=concurrency,
         secret=SECRET,
         attachment_bytes=1800,  # with the case snapshot: bodies of about 5 KB
         seed=seed,
     )
-    summary = asyncio.run(run_trigger(options))
-    if process.name == "casehooks" and summary.succeeded != count:
-        raise RuntimeError(f"{process.name}: {summary.succeeded}/{count} answered 2xx ({dict(summary.statuses)})")
-    return {
-        # Only answered events count: a baseline that fails some (the hand-written one meets "database is
-        # locked" under concurrency) is not credited for them.
-        "events_per_s": summary.succeeded / summary.elapsed if summary.elapsed else 0.0,
-        "failed": float(count - summary.succeeded),
-        "p50_ms": summary.latency_ms(0.5) or 0.0,
-        "p99_ms": summary.latency_ms(0.99) or 0.0,
-        "body_bytes": summary.body_bytes / max(1, summary.sent),
-    }
+    return request_file(options)
 
 
-def run(count: int = 5000, concurrency: int = 32, rounds: int = 3) -> list[Row]:
-    results: dict[str, list[dict[str, float]]] = {"casehooks": [], "bare": [], "handwritten": []}
+def load(process: Process, requests: Path, warm_up: Path) -> Load:
+    run_autocannon(process.url, warm_up, CONNECTIONS)
+    result = run_autocannon(process.url, requests, CONNECTIONS)
+    if process.name == "casehooks" and result.failed:
+        raise RuntimeError(f"{process.name}: {result.failed} requests not answered 2xx")
+    return result
+
+
+def run(count: int = 5000, rounds: int = 3) -> list[Row]:
+    results: dict[str, list[Load]] = {"casehooks": [], "bare": [], "handwritten": []}
     for round_number in range(rounds):
         with tempfile.TemporaryDirectory() as folder:
             base = Path(folder)
-            systems = [
-                lambda: start_uvicorn("bare", "bench.baselines.bare:app"),
-                lambda base=base: start_uvicorn(  # type: ignore[misc]
-                    "handwritten", "bench.baselines.handwritten:app", BENCH_DB=str(base / "h.db")
+            systems: list[Callable[[], Process]] = [
+                partial(start_uvicorn, "bare", "bench.baselines.bare:app", cpu=SERVER_CPU),
+                partial(
+                    start_uvicorn,
+                    "handwritten",
+                    "bench.baselines.handwritten:app",
+                    cpu=SERVER_CPU,
+                    BENCH_DB=str(base / "h.db"),
                 ),
-                lambda base=base: start_casehooks(base / "casehooks", SECRET),  # type: ignore[misc]
+                partial(start_casehooks, base / "casehooks", SECRET, cpu=SERVER_CPU),
             ]
             if round_number % 2:
                 systems.reverse()
-            for start in systems:
-                process = start()
-                try:
-                    load(process, min(500, count // 10), concurrency, seed=999)  # warm up
-                    results[process.name].append(load(process, count, concurrency, seed=round_number))
-                finally:
-                    process.stop()
+            # The bare echo answers an order of magnitude faster: it gets more requests so that its run is not
+            # over before the connections are up (its bodies need not be unique, so the file is cycled).
+            requests = bodies("", count, seed=round_number)
+            warm_up = bodies("", min(500, max(50, count // 10)), seed=1000 + round_number)
+            try:
+                for start in systems:
+                    process = start()
+                    try:
+                        if process.name == "bare":
+                            run_autocannon(process.url, warm_up, CONNECTIONS)
+                            results["bare"].append(run_autocannon(process.url, requests, CONNECTIONS, count * 5))
+                        else:
+                            results[process.name].append(load(process, requests, warm_up))
+                    finally:
+                        process.stop()
+            finally:
+                requests.unlink()
+                warm_up.unlink()
 
     def m(name: str, key: str) -> float:
-        return median([r[key] for r in results[name]])
+        return median([getattr(result, key) for result in results[name]])
 
+    ours = m("casehooks", "requests_per_s")
     return [
-        Row("ingest", "events/s", m("casehooks", "events_per_s"), "bare ASGI", m("bare", "events_per_s"), ">= 0.6"),
-        Row(
-            "ingest",
-            "events/s",
-            m("casehooks", "events_per_s"),
-            "hand-written",
-            m("handwritten", "events_per_s"),
-            "> 1.0",
-        ),
+        Row("ingest", "events/s", ours, "bare ASGI", m("bare", "requests_per_s"), ">= 0.25"),
+        Row("ingest", "events/s", ours, "hand-written", m("handwritten", "requests_per_s"), ">= 6"),
         Row("ingest", "p50 ms", m("casehooks", "p50_ms"), "bare ASGI", m("bare", "p50_ms"), "", False),
-        Row("ingest", "p99 ms", m("casehooks", "p99_ms"), "bare ASGI", m("bare", "p99_ms"), "", False),
+        Row("ingest", "p99 ms", m("casehooks", "p99_ms"), "bare ASGI", m("bare", "p99_ms"), "<= 50 ms", False),
         Row("ingest", "p99 ms", m("casehooks", "p99_ms"), "hand-written", m("handwritten", "p99_ms"), "", False),
         Row(
             "ingest",

@@ -13,6 +13,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 PERFORMANCE = ROOT / "docs" / "performance.md"
+PUBLISHED = ROOT / "bench" / "published.json"
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
@@ -31,6 +32,10 @@ class Row:
     @property
     def ratio(self) -> float:
         return self.ours / self.baseline if self.baseline else float("nan")
+
+    @property
+    def key(self) -> str:
+        return f"{self.scenario} | {self.metric} | {self.baseline_name}"
 
 
 def median(values: list[float]) -> float:
@@ -61,8 +66,9 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def write(rows: list[Row], extra: dict[str, Any]) -> Path:
-    """Write the JSON result and the markdown table, and put the table into docs/performance.md."""
+def write(rows: list[Row], extra: dict[str, Any], *, publish_table: bool = True) -> Path:
+    """Write the JSON result and the markdown table, and (unless told not to) put the table into
+    docs/performance.md."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     info = machine()
@@ -80,10 +86,27 @@ def write(rows: list[Row], extra: dict[str, Any]) -> Path:
         f"{START}\nLatest run: {stamp}, {info['cpu']}, {info['cores']} cores, Python {info['python']}.\n\n"
         f"{markdown}\n{END}"
     )
-    if PERFORMANCE.exists():
+    if publish_table and PERFORMANCE.exists():
         text = PERFORMANCE.read_text()
         if START in text and END in text:
             before, _, rest = text.partition(START)
             _, _, after = rest.partition(END)
             PERFORMANCE.write_text(before + section + after)
     return path
+
+
+def publish(rows: list[Row]) -> None:
+    """Record the ratios of a full run as the published ones the ``--quick`` gate compares against."""
+    published = json.loads(PUBLISHED.read_text()) if PUBLISHED.exists() else {}
+    published.update({row.key: round(row.ratio, 3) for row in rows if row.higher_is_better and row.ratio > 0})
+    PUBLISHED.write_text(json.dumps(dict(sorted(published.items())), indent=2) + "\n")
+
+
+def regressions(rows: list[Row], published: dict[str, float]) -> list[str]:
+    """Rows whose ratio fell under half of its published value: a margin wide enough that noise on a shared
+    machine does not trip it, narrow enough that losing a design-level win does."""
+    return [
+        f"{row.key}: ratio {row.ratio:.2f}, published {published[row.key]:.2f}"
+        for row in rows
+        if row.higher_is_better and row.key in published and not row.ratio >= published[row.key] / 2
+    ]

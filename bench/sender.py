@@ -48,7 +48,7 @@ def _sandbox(data_dir: Path, port: int, worker: bool) -> subprocess.Popen[bytes]
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # generous: the machine may be loaded
     while time.monotonic() < deadline:
         try:
             httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
@@ -94,12 +94,15 @@ def sandbox_rate(sink_url: str, count: int) -> float:
         finally:
             _stop(process)
         before = _count(sink_url)
-        started = time.perf_counter()
         process = _sandbox(Path(folder), port, worker=True)
         try:
+            # The clock starts once the sandbox answers, not at its launch: the loop is not charged for
+            # starting an interpreter either. What it delivered while starting up is not counted.
+            started = time.perf_counter()
+            early = _count(sink_url) - before
             while _count(sink_url) - before < count:
                 time.sleep(0.02)
-            return count / (time.perf_counter() - started)
+            return (count - early) / (time.perf_counter() - started)
         finally:
             _stop(process)
 
@@ -142,4 +145,4 @@ def run(count: int = 2000, rounds: int = 3) -> list[Row]:
                 step()
     finally:
         sink.stop()
-    return [Row("sender", "deliveries/s", median(ours), "httpx loop", median(loop), ">= 0.7")]
+    return [Row("sender", "deliveries/s", median(ours), "httpx loop", median(loop), ">= 0.9")]

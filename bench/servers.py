@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -14,6 +15,14 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+SERVER_CPU, LOAD_CPU = 0, 1
+
+
+def pinned(command: list[str], cpu: int | None) -> list[str]:
+    """``command`` bound to one CPU when asked and the machine has two or more (and taskset exists)."""
+    if cpu is not None and (os.cpu_count() or 1) >= 2 and shutil.which("taskset"):
+        return ["taskset", "-c", str(cpu), *command]
+    return command
 
 
 def free_port() -> int:
@@ -46,7 +55,7 @@ class Process:
 
 
 def _wait(url: str, process: subprocess.Popen[bytes], probe: str) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # generous: the machine may be loaded
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"process exited with {process.returncode}")
@@ -58,7 +67,7 @@ def _wait(url: str, process: subprocess.Popen[bytes], probe: str) -> None:
     raise RuntimeError("process did not start")
 
 
-def start_casehooks(data_dir: Path, secret: str, **settings: str) -> Process:
+def start_casehooks(data_dir: Path, secret: str, cpu: int | None = None, **settings: str) -> Process:
     port = free_port()
     env = {key: value for key, value in os.environ.items() if not key.startswith("CASEHOOKS_")}
     env.update(
@@ -68,7 +77,7 @@ def start_casehooks(data_dir: Path, secret: str, **settings: str) -> Process:
         **{f"CASEHOOKS_{key.upper()}": value for key, value in settings.items()},
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "casehooks", "serve", "--port", str(port)],
+        pinned([sys.executable, "-m", "casehooks", "serve", "--port", str(port)], cpu),
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -78,23 +87,24 @@ def start_casehooks(data_dir: Path, secret: str, **settings: str) -> Process:
     return Process("casehooks", f"{url}/webhooks/carevalidate", process)
 
 
-def start_uvicorn(name: str, target: str, **env_extra: str) -> Process:
+def start_uvicorn(name: str, target: str, cpu: int | None = None, **env_extra: str) -> Process:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), **env_extra}
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        target,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            target,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
+        pinned(command, cpu),
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

@@ -38,10 +38,24 @@ def test_star_import_gives_exactly_the_exports() -> None:
 
 
 def test_public_names_of_the_module_are_all_exported() -> None:
+    # Exports are resolved on first use, so the module holds at most the exported names (and its submodules).
     public = {name for name in vars(casehooks) if not name.startswith("_")}
     submodules = {name for name, value in vars(casehooks).items() if isinstance(value, types.ModuleType)}
-    lazy = {"Receiver"}  # resolved on first use, so that parsing alone does not import the server
-    assert public - submodules | lazy == set(casehooks.__all__) - {"__version__"}
+    assert public - submodules <= set(casehooks.__all__)
+    assert set(dir(casehooks)) >= set(casehooks.__all__)
+
+
+def test_an_unknown_name_is_an_attribute_error() -> None:
+    with pytest.raises(AttributeError, match="no_such_thing"):
+        _ = casehooks.no_such_thing  # type: ignore[attr-defined]
+
+
+def test_importing_the_package_loads_neither_the_schema_nor_the_server() -> None:
+    heavy = "('casehooks.events', 'casehooks.receiver', 'pydantic')"
+    code = f"import sys, casehooks, casehooks.signing; print(sorted(m for m in sys.modules if m.startswith({heavy})))"
+    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, check=True, env=env, timeout=60)
+    assert completed.stdout.decode().strip() == "[]"
 
 
 @pytest.mark.parametrize(

@@ -58,6 +58,13 @@ def test_help_loads_no_server_console_sender_or_http_client(tmp_path: Path) -> N
     assert heavy(names) == set()
 
 
+def test_help_loads_neither_the_schema_nor_the_rich_formatter(tmp_path: Path) -> None:
+    # These two were most of the import time of ``casehooks --help``.
+    result, names = imported_modules(casehooks_env(tmp_path / "data"), "--help")
+    assert result.returncode == 0
+    assert {name for name in names if name.startswith(("casehooks.events", "pydantic", "rich"))} == set()
+
+
 @pytest.mark.parametrize("command", [["events", "list"], ["cases", "list"], ["quarantine", "list"]])
 def test_a_listing_loads_no_server_console_or_sender(tmp_path: Path, command: list[str]) -> None:
     env = casehooks_env(tmp_path / "data")

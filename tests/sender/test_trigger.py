@@ -6,8 +6,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from casehooks.events import parse_event, stringify
-from casehooks.sender.trigger import EventBodies, TriggerOptions, run_trigger
+from casehooks.sender.trigger import EventBodies, TriggerOptions, run_trigger, run_trigger_processes, split
 from casehooks.signing import sign
 from tests.processes import free_port
 from tests.sender.sink import Sink, running_sink
@@ -110,3 +112,23 @@ def test_cli_prints_a_json_summary(sink: Sink) -> None:
     assert summary["statuses"] == {"200": 5}
     assert set(summary["latency_ms"]) == {"p50", "p95", "p99"}
     assert len(sink.received) == 5
+
+
+def test_split_shares_count_and_concurrency_out_exactly_with_distinct_seeds() -> None:
+    parts = split(TriggerOptions(url="u", count=101, concurrency=7, seed=5, rate=50.0), 3)
+    assert [part.count for part in parts] == [34, 34, 33]
+    assert sum(part.concurrency for part in parts) == 7
+    assert len({part.seed for part in parts}) == 3
+    assert sum(part.rate or 0 for part in parts) == pytest.approx(50.0)
+    # Never more processes than events or concurrent senders.
+    assert len(split(TriggerOptions(url="u", count=2, concurrency=8), 4)) == 2
+    assert len(split(TriggerOptions(url="u", count=50, concurrency=1), 4)) == 1
+
+
+def test_processes_send_every_event_once_even_with_one_seed(sink: Sink) -> None:
+    options = TriggerOptions(url=sink.url, count=24, concurrency=4, secret="s3cret", seed=7, keep_accepted=True)
+    summary = run_trigger_processes(options, 2)
+    assert summary.sent == 24 and summary.succeeded == 24
+    ids = {parse_event(item.body).activity.id for item in sink.received}  # type: ignore[union-attr]
+    assert len(ids) == 24
+    assert set(summary.accepted) == ids

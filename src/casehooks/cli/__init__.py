@@ -81,6 +81,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain click help for the root: rich's formatter alone costs more import time than the rest of --help.
+    rich_markup_mode=None,
 )
 
 

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from casehooks.sender.fake import EVENT_TYPES, DocumentFormatName
 from casehooks.sender.stats import Outcome, TriggerSummary
-from casehooks.sender.trigger import TriggerOptions, run_trigger
+from casehooks.sender.trigger import TriggerOptions, run_trigger, run_trigger_processes
 
 
 def _auth_header(value: str | None) -> tuple[str, str] | None:
@@ -63,6 +63,17 @@ def trigger(
     document_linger: Annotated[
         float, typer.Option(min=0, help="URL format: seconds to keep serving documents after the last send.")
     ] = 30.0,
+    processes: Annotated[
+        int, typer.Option(min=1, help="Sending processes sharing --count and --concurrency (for high rates).")
+    ] = 1,
+    verify: Annotated[
+        bool,
+        typer.Option(
+            "--verify",
+            help="Afterwards, check that the casehooks store the environment points at holds every accepted "
+            "event with the exact bytes sent (CASEHOOKS_DATA_DIR / CASEHOOKS_DATABASE_URL).",
+        ),
+    ] = False,
 ) -> None:
     """Send realistic fake events, signed as the platform signs them; report status codes and latency."""
     fmt = document_format.upper()
@@ -90,21 +101,53 @@ def trigger(
                 on_document=documents.add if documents else None,
                 seed=seed,
                 timeout=timeout,
+                keep_accepted=verify,
             ),
             quiet=as_json or not sys.stdout.isatty(),
+            processes=processes,
         )
         if documents is not None and document_linger > 0:
             time.sleep(document_linger)  # the receiver fetches documents after it answered
+    checked = _verify(summary.accepted) if verify else None
     if as_json:
-        typer.echo(json.dumps(summary.to_dict(), indent=2))
+        data = summary.to_dict()
+        if checked is not None:
+            data["verify"] = checked
+        typer.echo(json.dumps(data, indent=2))
     else:
-        _print_summary(Console(), summary)
-    if summary.succeeded < summary.sent:
+        _print_summary(Console(), summary, checked)
+    if summary.succeeded < summary.sent or (checked is not None and (checked["missing"] or checked["differing"])):
         raise typer.Exit(1)
 
 
-def _run(options: TriggerOptions, *, quiet: bool) -> TriggerSummary:
+def _run(options: TriggerOptions, *, quiet: bool, processes: int) -> TriggerSummary:
+    if processes > 1:
+        return run_trigger_processes(options, processes)
     return asyncio.run(run_trigger(options)) if quiet else _with_progress(options)
+
+
+def _verify(accepted: dict[str, str]) -> dict[str, int]:
+    """How many accepted events the store holds with the same body hash, lacks, or holds with other bytes."""
+    from sqlalchemy import select
+
+    from casehooks.cli.common import opened_store
+    from casehooks.store.tables import EventRow
+
+    stored: dict[str, str] = {}
+    ids = sorted(accepted)
+    with opened_store() as store, store.engine.connect() as connection:
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            rows = connection.execute(select(EventRow.id, EventRow.body_sha256).where(EventRow.id.in_(chunk)))
+            stored.update({row.id: row.body_sha256 for row in rows})
+    matching = sum(1 for key, digest in accepted.items() if stored.get(key) == digest)
+    missing = sum(1 for key in accepted if key not in stored)
+    return {
+        "checked": len(accepted),
+        "stored": matching,
+        "missing": missing,
+        "differing": len(accepted) - matching - missing,
+    }
 
 
 def _with_progress(options: TriggerOptions) -> TriggerSummary:
@@ -120,7 +163,7 @@ def _with_progress(options: TriggerOptions) -> TriggerSummary:
         return asyncio.run(run_trigger(options, on_outcome=advance))
 
 
-def _print_summary(console: Console, summary: TriggerSummary) -> None:
+def _print_summary(console: Console, summary: TriggerSummary, checked: dict[str, int] | None) -> None:
     data = summary.to_dict()
     table = Table(title=f"{summary.sent} sent, {summary.succeeded} accepted", show_header=False)
     table.add_row("status codes", ", ".join(f"{code}: {n}" for code, n in data["statuses"].items()) or "-")
@@ -128,6 +171,12 @@ def _print_summary(console: Console, summary: TriggerSummary) -> None:
     latency = data["latency_ms"]
     table.add_row("latency p50/p95/p99", f"{latency['p50']} / {latency['p95']} / {latency['p99']} ms")
     table.add_row("throughput", f"{data['throughput_per_second']} events/s over {data['elapsed_seconds']} s")
+    if checked is not None:
+        table.add_row(
+            "verified",
+            f"{checked['stored']} of {checked['checked']} stored as sent; "
+            f"{checked['missing']} missing, {checked['differing']} differing",
+        )
     console.print(table)
 
 

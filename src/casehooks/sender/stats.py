@@ -37,6 +37,17 @@ class TriggerSummary:
     latencies: list[float] = field(default_factory=list)
     body_bytes: int = 0
     elapsed: float = 0.0
+    #: activity id -> SHA-256 of the body, of accepted events, when asked for (``--verify``).
+    accepted: dict[str, str] = field(default_factory=dict)
+
+    def merge(self, other: TriggerSummary) -> None:
+        """Add another run's counts (of a process sending at the same time); ``elapsed`` is the caller's."""
+        self.sent += other.sent
+        self.statuses.update(other.statuses)
+        self.errors.update(other.errors)
+        self.latencies.extend(other.latencies)
+        self.body_bytes += other.body_bytes
+        self.accepted.update(other.accepted)
 
     def add(self, outcome: Outcome) -> None:
         self.sent += 1
