@@ -161,7 +161,12 @@ class Receiving:
 
 @contextmanager
 def receiving(
-    tmp_path: Path, deployment: dict[str, str], *, data_dir: Path | None = None, **settings: str
+    tmp_path: Path,
+    deployment: dict[str, str],
+    *,
+    data_dir: Path | None = None,
+    extra_env: dict[str, str] | None = None,
+    **settings: str,
 ) -> Iterator[Receiving]:
     (tmp_path / "faulthooks.py").write_text(HOOKS)
     runs_log = tmp_path / "runs.log"
@@ -173,13 +178,14 @@ def receiving(
         "CASEHOOKS_WEBHOOK_SECRET": SECRET,
         "CASEHOOKS_LOG_LEVEL": "debug",
         **{f"CASEHOOKS_{key.upper()}": value for key, value in settings.items()},
+        **(extra_env or {}),
     }
     server = start_server(tmp_path, app="faulthooks:app", extra_env=env)
     wait_for(lambda: ready(server.url), timeout=RECOVERY_CEILING)
     store_settings = Settings(
         data_dir=data,
         database_url=deployment.get("CASEHOOKS_DATABASE_URL"),
-        blob_url=deployment.get("CASEHOOKS_BLOB_URL"),
+        blob_url=env.get("CASEHOOKS_BLOB_URL"),
         master_key=deployment.get("CASEHOOKS_MASTER_KEY"),
     )
     try:
