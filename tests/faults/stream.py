@@ -36,6 +36,7 @@ RECOVERY_CEILING = 180.0
 HOOKS = textwrap.dedent(
     """
     import os
+    import time
 
     from casehooks import Receiver
 
@@ -43,6 +44,11 @@ HOOKS = textwrap.dedent(
 
 
     def _record(event_id):
+        # With $HOOKS_GATE set, handlers hold until that file exists: jobs stay running while a fault is made.
+        gate = os.environ.get("HOOKS_GATE")
+        deadline = time.monotonic() + 600
+        while gate and not os.path.exists(gate) and time.monotonic() < deadline:
+            time.sleep(0.05)
         fd = os.open(os.environ["HOOKS_OUT"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, f"run {event_id} {os.getpid()}\\n".encode())
