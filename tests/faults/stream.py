@@ -49,6 +49,7 @@ HOOKS = textwrap.dedent(
         deadline = time.monotonic() + 600
         while gate and not os.path.exists(gate) and time.monotonic() < deadline:
             time.sleep(0.05)
+        time.sleep(float(os.environ.get("HOOKS_DELAY", "0")))  # keeps jobs held long enough to be killed in
         fd = os.open(os.environ["HOOKS_OUT"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         try:
             os.write(fd, f"run {event_id} {os.getpid()}\\n".encode())
