@@ -158,6 +158,11 @@ class Receiving:
         text = self.runs_log.read_text() if self.runs_log.exists() else ""
         return Counter(line.split()[1] for line in text.splitlines() if line.startswith("run "))
 
+    def pids(self) -> Counter[int]:
+        """How many handler runs each process made."""
+        text = self.runs_log.read_text() if self.runs_log.exists() else ""
+        return Counter(int(line.split()[2]) for line in text.splitlines() if line.startswith("run "))
+
     def restart(self) -> float:
         """Start the server again; seconds from the start to ``/readyz`` answering 200."""
         started = time.monotonic()
