@@ -32,8 +32,7 @@ def test_kill_9_of_workers_in_a_stream_strands_no_job(
     tmp_path: Path, engine_name: str, deployment: dict[str, str]
 ) -> None:
     stream = Stream.make(EVENTS)
-    settings = {"job_lease_seconds": str(LEASE)}
-    with receiving(tmp_path, deployment, extra_env={"HOOKS_DELAY": "0.2"}, **settings) as receiver:
+    with receiving(tmp_path, deployment, extra_env={"HOOKS_DELAY": "0.2"}, job_lease_seconds=str(LEASE)) as receiver:
         env = receiver.server.env
         command = [sys.executable, "-m", "casehooks", "worker", "--app", "faulthooks:app"]
 
