@@ -146,3 +146,20 @@ def stored_blobs(env: dict[str, str]) -> list[bytes]:
     url = env.get("CASEHOOKS_BLOB_URL") or Settings(data_dir=Path(env["CASEHOOKS_DATA_DIR"])).resolved_blob_url
     blobs = BlobStore.from_url(url)
     return [b"".join(blobs.get(key)) for key in blobs.list()]
+
+
+def ready(url: str) -> bool:
+    """Whether a receiver at ``url`` answers ``/readyz`` with 200 now."""
+    try:
+        return httpx.get(f"{url}/readyz", timeout=5.0).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def readiness(url: str) -> dict[str, str]:
+    """The named checks of a receiver's ``/readyz`` ({} when it does not answer)."""
+    try:
+        checks: dict[str, str] = httpx.get(f"{url}/readyz", timeout=5.0).json()["checks"]
+    except (httpx.TransportError, ValueError, KeyError):
+        return {}
+    return checks

@@ -160,7 +160,10 @@ class BlobStore:
         return self._root
 
     def reachable(self) -> bool:
-        """Whether the store answers now (a lookup of a key that is never written; readiness)."""
+        """Whether the store answers now (a lookup of a key that is never written; readiness); a local folder
+        must also take writes (not on a read-only file system, nor closed to this process)."""
+        if self._root is not None and not os.access(self._root, os.W_OK):
+            return False
         try:
             obstore.head(self._probe, _PROBE_KEY)
         except _NOT_FOUND:

@@ -163,7 +163,12 @@ class Store:
         dispose(self.engine)
 
     def prepare(self, event: Event, body: bytes, *, source: str = "webhook") -> Prepared:
-        return prepare(event, body, self.clock(), self.vault, self.files, source=source)
+        """Seal the body and store its files; the database out of reach is ``StoreUnavailable`` (retry later),
+        never a fault of the event."""
+        try:
+            return prepare(event, body, self.clock(), self.vault, self.files, source=source)
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable("the store could not prepare the event") from exc
 
     def commit(self, prepared: Prepared) -> bool:
         """Commit one prepared event in its own transaction; False if it was a duplicate."""
