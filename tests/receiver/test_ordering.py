@@ -22,7 +22,7 @@ from casehooks.receiver.handlers import Delivery, Receiver
 from casehooks.receiver.metrics import Metrics
 from casehooks.receiver.worker import Worker
 from casehooks.settings import Settings
-from casehooks.store import Store, ordering
+from casehooks.store import Store, ordering, reads
 from casehooks.store.engine import writer
 from casehooks.store.tables import JobAttemptRow, JobRow
 from tests.receiver.events import comment_event
@@ -122,6 +122,10 @@ def test_an_event_older_than_one_already_handled_is_delivered_as_late_and_record
         with harness.store.engine.connect() as connection:
             late = connection.execute(select(JobAttemptRow.handler).where(JobAttemptRow.late.is_(True))).scalars().all()
         assert late == [f"{__name__}.Harness.__init__.<locals>.push_to_ehr"]
+        with harness.store.engine.connect() as connection:
+            (late_job,) = ordering.list_jobs(connection, late_only=True)
+            attempts = reads.event_detail(connection, late_job["event_id"])["attempts"]
+        assert [attempt["late"] for attempt in attempts] == [True, False]
     finally:
         harness.close()
 
@@ -143,6 +147,13 @@ def test_a_poisoned_case_blocks_only_itself_until_an_operator_skips_the_job(tmp_
         assert len(waiting) == 4
         with harness.store.engine.connect() as connection:
             assert ordering.blocked_by(connection, waiting) == dict.fromkeys(waiting, dead[0])
+            # The event page (console and `events show`) says what holds each waiting job.
+            event_id = connection.execute(select(JobRow.event_id).where(JobRow.id == waiting[0])).scalar_one()
+            assert reads.event_detail(connection, event_id)["jobs"][0]["blocked_by"] == dead[0]
+            listed = ordering.list_jobs(connection, case_id="case-a")
+            assert [row["status"] for row in listed] == ["succeeded"] * 3 + ["dead"] + ["queued"] * 4
+            assert [row["blocked_by"] for row in listed] == [None] * 4 + [dead[0]] * 4
+            assert len(ordering.list_jobs(connection, blocked=True)) == 4
         # Draining again runs nothing of the case: a dead ordered job holds it until an operator acts.
         harness.drain()
         assert len(harness.seen["case-a"]) == 3

@@ -179,3 +179,55 @@ def dead_letter(connection: Connection, job_id: int, now: datetime) -> Released 
         .values(status="dead", finished_at=now, locked_by=None, locked_until=None, released=True)
     )
     return Released(job_id, str(before), "dead")
+
+
+def list_jobs(
+    connection: Connection,
+    *,
+    case_id: str | None = None,
+    status: str | None = None,
+    blocked: bool = False,
+    late_only: bool = False,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
+    """Jobs with their place in case order: ``blocked_by`` (the job holding each back) and ``late`` (some
+    handler ran it late). A case's jobs come in case order; otherwise the newest first."""
+    query = select(
+        JobRow.id,
+        JobRow.event_id,
+        JobRow.event_type,
+        JobRow.case_id,
+        JobRow.case_at,
+        JobRow.status,
+        JobRow.attempts,
+        JobRow.run_at,
+        JobRow.last_error,
+    )
+    if case_id is not None:
+        query = query.where(JobRow.case_id == case_id).order_by(JobRow.case_at, JobRow.id)
+    else:
+        query = query.order_by(JobRow.id.desc())
+    if status is not None:
+        query = query.where(JobRow.status == status)
+    if blocked:
+        query = query.where(JobRow.status.in_(("queued", "failed")), JobRow.case_id.is_not(None))
+    if late_only:
+        query = query.where(exists().where(JobAttemptRow.job_id == JobRow.id, JobAttemptRow.late == true()))
+    rows = [dict(row._mapping) for row in connection.execute(query.limit(limit if not blocked else None))]
+    ids = [int(row["id"]) for row in rows]
+    holders = blocked_by(connection, [row["id"] for row in rows if row["status"] in ("queued", "failed")])
+    late_ids = (
+        set(
+            connection.execute(
+                select(JobAttemptRow.job_id).where(JobAttemptRow.job_id.in_(ids), JobAttemptRow.late == true())
+            ).scalars()
+        )
+        if ids
+        else set()
+    )
+    for row in rows:
+        row["blocked_by"] = holders.get(int(row["id"]))
+        row["late"] = int(row["id"]) in late_ids
+    if blocked:
+        rows = [row for row in rows if row["blocked_by"] is not None][:limit]
+    return rows
