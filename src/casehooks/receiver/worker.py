@@ -85,6 +85,9 @@ class Worker:
         self._registrations = receiver.registrations()
         self._names = sorted(self._registrations)
         self._ordered = {name: self._registrations[name] for name in receiver.ordered_names()}
+        self._plain_types = sorted(
+            {kind for name, kinds in self._registrations.items() if name not in self._ordered for kind in kinds}
+        )
         self._registered = False
 
     def wake(self, _count: int = 0) -> None:
@@ -223,7 +226,9 @@ class Worker:
         when only other workers' handlers are."""
         with writer(self._store.engine).begin() as connection:
             now = self._store.clock()
-            claimed = jobs.claim(connection, self.worker_id, now, limit, self._lease, self._names, self._ordered)
+            claimed = jobs.claim(
+                connection, self.worker_id, now, limit, self._lease, self._names, self._ordered, self._plain_types
+            )
             if not claimed:
                 return [], 0
             # Only a worker with handlers dispatches: it has registered them, so the registry is never empty then.

@@ -13,7 +13,7 @@ claiming jobs of one case at the same moment see each other's claims; SQLite's s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,6 +67,23 @@ def claimable(ordered: Mapping[str, Sequence[str]]) -> list[Any]:
         )
         for name, types in ordered.items()
     ]
+
+
+def dispatchable(ordered: Mapping[str, Sequence[str]], plain_types: Collection[str]) -> Any:
+    """An undispatched job is worth claiming unless all this worker would run for it are ordered handlers that
+    must wait: claiming it only to hand it back would cost a claim per waiting job. ``plain_types`` are the
+    event types the worker's unordered handlers take."""
+    if not ordered or "*" in plain_types:
+        return true()
+    matching = [
+        (true() if "*" in types else JobRow.event_type.in_(list(types)), name, types) for name, types in ordered.items()
+    ]
+    return or_(
+        JobRow.case_id.is_(None),
+        JobRow.event_type.in_(list(plain_types)) if plain_types else false(),
+        ~or_(*(match for match, _, _ in matching)),
+        *(and_(match, ~held_back(JobRow, name, types)) for match, name, types in matching),
+    )
 
 
 def lock_cases(connection: Connection, case_ids: Iterable[str]) -> None:

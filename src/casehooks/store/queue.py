@@ -13,7 +13,7 @@ and hand the job back for the rest: a job succeeds only when no handler it needs
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -71,13 +71,15 @@ def claim(
     lease: timedelta,
     handlers: Sequence[str] | None = None,
     ordered: Mapping[str, Sequence[str]] | None = None,
+    plain_types: Collection[str] = ("*",),
 ) -> list[ClaimedJob]:
     """Take up to ``limit`` due jobs for ``worker_id``. On PostgreSQL, concurrent claimers skip each other's rows.
 
     ``handlers`` are the names the worker has: it takes jobs naming one of them, jobs not yet dispatched (when
     it has any handler at all) and jobs with a document to download. ``None`` takes every due job (tests and
     tools that look at the queue itself). ``ordered`` are those of its handlers that run in case order (with
-    their event types): a job naming only those is taken only when its case lets it run (``ordering``).
+    their event types): a job naming only those is taken only when its case lets it run (``ordering``), and so
+    is an undispatched one that only they would run (``plain_types``: the types its other handlers take).
     """
     ordered = ordered or {}
     due = or_(
@@ -88,7 +90,7 @@ def claim(
     if handlers is not None:
         wanted: list[Any] = [JobRow.needs_documents == true()]
         if handlers:
-            wanted.append(JobRow.pending.is_(None))
+            wanted.append(and_(JobRow.pending.is_(None), ordering.dispatchable(ordered, plain_types)))
             wanted.extend(
                 JobRow.pending.contains(f"|{name}|", autoescape=True) for name in handlers if name not in ordered
             )
