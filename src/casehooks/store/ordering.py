@@ -39,6 +39,10 @@ def _comes_before(first: Any, job: Any) -> Any:
     return or_(first.case_at < job.case_at, and_(first.case_at == job.case_at, first.id < job.id))
 
 
+# Every state a job that holds back its case can be in (the index on case and status then skips finished jobs).
+_HOLDING = ("queued", "failed", "running", "dead")
+
+
 def _unfinished(job: Any) -> Any:
     return or_(job.status.in_(("queued", "failed")), and_(job.status == "dead", job.released == false()))
 
@@ -52,6 +56,7 @@ def held_back(job: Any, handler: str, types: Sequence[str], batch: Sequence[int]
         running = and_(running, other.id.not_in(list(batch)))
     return exists().where(
         other.case_id == job.case_id,
+        other.status.in_(_HOLDING),
         other.id != job.id,
         needs(other, handler, types),
         or_(running, and_(_comes_before(other, job), _unfinished(other))),
@@ -97,32 +102,33 @@ def lock_cases(connection: Connection, case_ids: Iterable[str]) -> None:
         )
 
 
-def held(connection: Connection, job_id: int, handler: str, types: Sequence[str], batch: Sequence[int]) -> bool:
-    """Whether the claimed job ``job_id`` must leave ``handler`` for later (checked after ``lock_cases``)."""
+def held(
+    connection: Connection, job_ids: Sequence[int], handler: str, types: Sequence[str], batch: Sequence[int]
+) -> set[int]:
+    """Those of the claimed ``job_ids`` that must leave ``handler`` for later (checked after ``lock_cases``)."""
     job = aliased(JobRow)
     found = connection.execute(
-        select(job.id).where(job.id == job_id, job.case_id.is_not(None), held_back(job, handler, types, batch))
-    ).first()
-    return found is not None
+        select(job.id).where(job.id.in_(list(job_ids)), job.case_id.is_not(None), held_back(job, handler, types, batch))
+    )
+    return {int(job_id) for job_id in found.scalars()}
 
 
-def late(connection: Connection, job_id: int, handler: str) -> bool:
-    """Whether ``handler`` already succeeded for a job of the same case that comes after ``job_id``."""
+def late(connection: Connection, job_ids: Sequence[int], handler: str) -> set[int]:
+    """Those of ``job_ids`` for which ``handler`` already succeeded for a job of the same case that comes after."""
     job, later = aliased(JobRow), aliased(JobRow)
-    found = connection.execute(
-        select(later.id)
-        .select_from(job)
-        .join(later, and_(later.case_id == job.case_id, _comes_before(job, later)))
-        .join(JobAttemptRow, JobAttemptRow.job_id == later.id)
+    handled_later = (
+        exists()
+        .where(later.case_id == job.case_id, _comes_before(job, later))
         .where(
-            job.id == job_id,
-            job.case_id.is_not(None),
-            JobAttemptRow.handler == handler,
-            JobAttemptRow.outcome == "succeeded",
+            exists().where(
+                JobAttemptRow.job_id == later.id,
+                JobAttemptRow.handler == handler,
+                JobAttemptRow.outcome == "succeeded",
+            )
         )
-        .limit(1)
-    ).first()
-    return found is not None
+    )
+    found = connection.execute(select(job.id).where(job.id.in_(list(job_ids)), job.case_id.is_not(None), handled_later))
+    return {int(job_id) for job_id in found.scalars()}
 
 
 def ordered_registry(connection: Connection) -> dict[str, list[str]]:

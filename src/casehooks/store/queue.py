@@ -154,6 +154,11 @@ def order_runs(
         return list(claimed)
     ordering.lock_cases(connection, [job.case_id for job in concerned if job.case_id is not None])
     batch = [job.id for job in claimed]
+    # One query per ordered handler for the whole claim, not one per job: a claim stays a few statements.
+    names = sorted({name for job in concerned for name in job.pending or () if name in ordered})
+    ids = [job.id for job in concerned]
+    waiting = {name: ordering.held(connection, ids, name, ordered[name], batch) for name in names}
+    late_for = {name: ordering.late(connection, ids, name) for name in names}
     taken: set[tuple[str | None, str]] = set()
     marked: dict[int, ClaimedJob] = {}
     for job in concerned:
@@ -162,13 +167,11 @@ def order_runs(
         for name in job.pending or ():
             if name not in ordered:
                 continue
-            if (job.case_id, name) in taken or ordering.held(connection, job.id, name, ordered[name], batch):
+            if (job.case_id, name) in taken or job.id in waiting[name]:
                 held.append(name)
-                taken.add((job.case_id, name))
-                continue
-            taken.add((job.case_id, name))
-            if ordering.late(connection, job.id, name):
+            elif job.id in late_for[name]:
                 late.append(name)
+            taken.add((job.case_id, name))
         marked[job.id] = replace(job, held=tuple(held), late=tuple(late))
     return [marked.get(job.id, job) for job in claimed]
 

@@ -242,7 +242,8 @@ class JobRow(Base):
 
     __table_args__ = (
         Index("ix_jobs_due", "status", "run_at"),
-        Index("ix_jobs_case_order", "case_id", "case_at", "id"),
+        # The case-order checks look only at a case's unfinished jobs: status before time keeps finished ones out.
+        Index("ix_jobs_case_order", "case_id", "status", "case_at", "id"),
     )
 
 

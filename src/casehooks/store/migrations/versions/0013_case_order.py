@@ -21,7 +21,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("case_id", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("case_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("released", sa.Boolean(), nullable=False, server_default=sa.false()))
-        batch_op.create_index("ix_jobs_case_order", ["case_id", "case_at", "id"], unique=False)
+        batch_op.create_index("ix_jobs_case_order", ["case_id", "status", "case_at", "id"], unique=False)
     with op.batch_alter_table("job_attempts", schema=None) as batch_op:
         batch_op.add_column(sa.Column("late", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("handlers", schema=None) as batch_op:
