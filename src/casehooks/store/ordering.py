@@ -138,8 +138,9 @@ def ordered_registry(connection: Connection) -> dict[str, list[str]]:
 
 
 def blocked_by(connection: Connection, job_ids: Sequence[int]) -> dict[int, int]:
-    """For each waiting job of ``job_ids`` held back for an ordered handler, the job that holds it: the earliest
-    unfinished (or running) job of its case that needs the same handler, the one to look at, skip or release."""
+    """For each waiting job of ``job_ids`` held back behind a failing job, that job: the earliest job of its case
+    before it that needs the same ordered handler and is retrying or dead (not released), the one to look at,
+    skip or dead-letter. A job merely waiting its turn behind healthy ones is not blocked."""
     ordered = ordered_registry(connection) if job_ids else {}
     found: dict[int, int] = {}
     job, first = aliased(JobRow), aliased(JobRow)
@@ -155,7 +156,8 @@ def blocked_by(connection: Connection, job_ids: Sequence[int]) -> dict[int, int]
                     job.status.in_(("queued", "failed")),
                     needs(job, name, types),
                     needs(first, name, types),
-                    or_(first.status == "running", and_(_comes_before(first, job), _unfinished(first))),
+                    _comes_before(first, job),
+                    or_(first.status == "failed", and_(first.status == "dead", first.released == false())),
                 )
                 .order_by(first.case_at, first.id)
                 .limit(1)
