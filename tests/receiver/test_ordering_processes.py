@@ -12,12 +12,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
 from casehooks.events import parse_object, stringify
 from casehooks.settings import Settings
 from casehooks.store import Store
 from casehooks.store.engine import writer
 from casehooks.store.ingest import commit_event
+from casehooks.store.notify import notify_jobs
+from casehooks.store.tables import WorkerRow
 from tests.processes import casehooks_env, run_cli, wait_for
 from tests.receiver.test_ordering import case_event
 from tests.receiver.test_topology import Workers
@@ -76,27 +79,30 @@ def workers(tmp_path: Path, deployment: dict[str, str]) -> Iterator[Workers]:
     started.stop()
 
 
-def store_shuffled(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, int]]:
-    """Store every event through the store, in a shuffled order, before any worker runs."""
+def open_store(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Store:
     for key, value in env.items():
         if key.startswith("CASEHOOKS_"):
             monkeypatch.setenv(key, value)
-    store = Store.open(Settings())
+    return Store.open(Settings())
+
+
+def live_workers(store: Store) -> int:
+    with store.engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(WorkerRow)).scalar_one())
+
+
+def store_shuffled(store: Store) -> None:
+    """Store every event, in a shuffled order, in one transaction: the workers see the whole backlog at once."""
     events = [(f"case-{case:02d}", minute) for case in range(CASES) for minute in range(PER_CASE)]
     random.Random(2026).shuffle(events)
-    try:
-        # In shuffled order, a hundred to a transaction: the order of the jobs is the order of the list.
-        for start in range(0, len(events), 100):
-            prepared = []
-            for case, minute in events[start : start + 100]:
-                wire = case_event(case, minute)
-                prepared.append(store.prepare(parse_object(wire), stringify(wire)))
-            with writer(store.engine).begin() as connection:
-                for one in prepared:
-                    assert commit_event(connection, one, store.clock())
-    finally:
-        store.close()
-    return events
+    prepared = []
+    for case, minute in events:
+        wire = case_event(case, minute)
+        prepared.append(store.prepare(parse_object(wire), stringify(wire)))
+    with writer(store.engine).begin() as connection:
+        for one in prepared:
+            assert commit_event(connection, one, store.clock())
+        notify_jobs(connection)
 
 
 def observations(out: Path) -> list[list[str]]:
@@ -107,9 +113,15 @@ def test_three_workers_run_fifty_cases_each_in_timestamp_order_and_a_poisoned_ca
     tmp_path: Path, workers: Workers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
 
-    store_shuffled(workers.env, monkeypatch)
-    for _ in range(3):
-        workers.start("--app", "myhooks:app", "--concurrency", "8")
+    store = open_store(workers.env, monkeypatch)
+    try:
+        for _ in range(3):
+            workers.start("--app", "myhooks:app", "--concurrency", "8")
+        # Every worker is up before the backlog lands, so that all three share it.
+        wait_for(lambda: live_workers(store) == 3, timeout=180)
+        store_shuffled(store)
+    finally:
+        store.close()
     out = tmp_path / "runs.log"
     # Every other case in full, the poisoned case up to its poison, and the poisoned run's two attempts.
     expected_ends = (CASES - 1) * PER_CASE + POISON_MINUTE
