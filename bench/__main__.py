@@ -11,10 +11,10 @@ import json
 import sys
 import time
 
-from bench import attachments, generator, growth, ingest, refusals, scale, sender
+from bench import attachments, generator, growth, ingest, ordering, refusals, scale, sender
 from bench.report import PUBLISHED, Row, publish, regressions, table, write
 
-EVERY = ["ingest", "trigger", "attachments", "sender", "growth", "scale", "refusals"]
+EVERY = ["ingest", "trigger", "attachments", "sender", "growth", "scale", "refusals", "ordering"]
 QUICK = ["ingest"]
 
 
@@ -48,6 +48,8 @@ def main() -> None:
                 held=20_000, count=500 if args.quick else 2000, genuine=100 if args.quick else 300,
                 rounds=1 if args.quick else 3,
             )  # fmt: skip
+        elif name == "ordering":
+            rows += ordering.run(events=1000 if args.quick else 2000, rounds=1 if args.quick else 3)
         elif name == "growth":
             rows += growth.run(stored=20_000 if args.quick else 1_000_000)
         else:

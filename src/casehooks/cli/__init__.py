@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "tokens": ("casehooks.cli.access", "tokens_app", "API tokens with scopes, acting for a user."),
     "audit": ("casehooks.cli.audit", "audit_app", "The audit log of PHI reads: list it, verify its chain."),
     "handlers": ("casehooks.cli.handlers", "handlers_app", "Registered handlers and live workers; retire one."),
+    "jobs": ("casehooks.cli.jobs", "jobs_app", "Handler jobs: list them (blocked, late), skip or dead-letter one."),
 }
 
 

@@ -27,6 +27,7 @@ class JobState(StrEnum):
     succeeded = "succeeded"
     failed = "failed"
     dead = "dead"
+    skipped = "skipped"  # given up by an operator (`casehooks jobs skip`)
 
 
 @events_app.command("list")

@@ -33,6 +33,8 @@ class Job(BaseModel):
     run_at: datetime
     last_error: str | None
     finished_at: datetime | None
+    # Handlers in case order: the job of the same case this one waits behind.
+    blocked_by: int | None = None
 
 
 class HandlerAttempt(BaseModel):
@@ -43,6 +45,8 @@ class HandlerAttempt(BaseModel):
     error: str | None
     started_at: datetime
     duration_ms: float
+    # Handlers in case order: a later event of the case had already been handled.
+    late: bool = False
 
 
 class EventDetail(BaseModel):

@@ -24,13 +24,13 @@ from sqlalchemy.exc import SQLAlchemyError
 from casehooks.errors import CasehooksError
 from casehooks.events import Event
 from casehooks.receiver.documents import DocumentPolicy, fetch_documents
-from casehooks.receiver.handlers import Receiver, handler_name, run_handler
+from casehooks.receiver.handlers import Delivery, Receiver, handler_name, run_handler
 from casehooks.receiver.metrics import Metrics
 from casehooks.store import Store, registry
 from casehooks.store import queue as jobs
 from casehooks.store.engine import writer
 from casehooks.store.files import StoredFile
-from casehooks.store.notify import JobListener
+from casehooks.store.notify import JobListener, notify_jobs
 from casehooks.store.tables import JobAttemptRow, JobRow
 
 log = structlog.get_logger("casehooks.worker")
@@ -84,6 +84,10 @@ class Worker:
         self._held: set[int] = set()
         self._registrations = receiver.registrations()
         self._names = sorted(self._registrations)
+        self._ordered = {name: self._registrations[name] for name in receiver.ordered_names()}
+        self._plain_types = sorted(
+            {kind for name, kinds in self._registrations.items() if name not in self._ordered for kind in kinds}
+        )
         self._registered = False
 
     def wake(self, _count: int = 0) -> None:
@@ -121,7 +125,7 @@ class Worker:
         def register() -> registry.HandlerReport:
             with writer(self._store.engine).begin() as connection:
                 now = self._store.clock()
-                registry.register(connection, self.worker_id, self._registrations, now)
+                registry.register(connection, self.worker_id, self._registrations, now, self._ordered)
                 return registry.report(connection, now, self._lease * 3)
 
         report = await self._persist(register, stop)
@@ -222,18 +226,22 @@ class Worker:
         when only other workers' handlers are."""
         with writer(self._store.engine).begin() as connection:
             now = self._store.clock()
-            claimed = jobs.claim(connection, self.worker_id, now, limit, self._lease, self._names)
+            claimed = jobs.claim(
+                connection, self.worker_id, now, limit, self._lease, self._names, self._ordered, self._plain_types
+            )
             if not claimed:
                 return [], 0
             # Only a worker with handlers dispatches: it has registered them, so the registry is never empty then.
             if self._names and any(job.pending is None for job in claimed):
                 claimed = jobs.dispatch(connection, claimed, jobs.registry(connection), self.worker_id)
+            if self._ordered:
+                claimed = jobs.order_runs(connection, claimed, self._ordered)
             mine = set(self._names)
             runnable: list[jobs.ClaimedJob] = []
             done: list[jobs.ClaimedJob] = []
             for job in claimed:
                 pending = job.pending or ()
-                if job.needs_documents or mine.intersection(pending):
+                if job.needs_documents or mine.intersection(pending).difference(job.held):
                     runnable.append(job)
                 elif not pending:
                     done.append(job)
@@ -274,19 +282,25 @@ class Worker:
             await self._finish(job, f"{type(exc).__name__} before the handlers", pending, documents_left=True)
             return
         failures: list[str] = []
+        ran_ordered = False
         for handler in self._receiver.handlers_for(event.type):
             name = handler_name(handler)
-            if name not in pending:
-                continue
+            if name not in pending or name in job.held:
+                continue  # held: an earlier job of the case still needs it; it stays pending
             if name in done:
                 pending.remove(name)
                 continue
+            late = name in job.late
+            ran_ordered = ran_ordered or name in self._ordered
+            delivery = Delivery(job.id, job.event_id, job.attempt, ordered=name in self._ordered, late=late)
+            if late:
+                log.info("handler_late", handler=name, event_id=job.event_id, job_id=job.id)
             started_at = self._store.clock()
             started = time.perf_counter()
             error: str | None = None
             detail: str | None = None
             try:
-                await run_handler(handler, event)
+                await run_handler(handler, event, delivery)
             except asyncio.CancelledError as exc:
                 if _being_cancelled():
                     raise  # the worker itself is stopping: the lease is given back at sign-off
@@ -302,8 +316,9 @@ class Worker:
             outcome = "failed" if error else "succeeded"
             self._metrics.handler_runs.labels(outcome).inc()
             elapsed = (time.perf_counter() - started) * 1000
-            await self._persist(partial(self._record, job, name, outcome, error, detail, started_at, elapsed))
-        await self._finish(job, "; ".join(failures) if failures else None, pending)
+            record = partial(self._record, job, name, outcome, error, detail, started_at, elapsed, late=late)
+            await self._persist(record)
+        await self._finish(job, "; ".join(failures) if failures else None, pending, wake_others=ran_ordered)
 
     def _record(
         self,
@@ -314,13 +329,15 @@ class Worker:
         detail: str | None,
         started_at: datetime,
         ms: float,
+        *,
+        late: bool = False,
     ) -> None:
         sealed = None
         if detail is not None:
             aad = f"job_attempts:{job.id}:{job.attempt}:{name}".encode()
             sealed = self._store.vault.seal(detail.encode("utf-8", "replace"), aad)
         with writer(self._store.engine).begin() as connection:
-            jobs.record_attempt(connection, job, name, outcome, error, started_at, ms, sealed)
+            jobs.record_attempt(connection, job, name, outcome, error, started_at, ms, sealed, late=late)
 
     async def _persist(self, work: Callable[[], T], stop: asyncio.Event | None = None) -> T | None:
         """Run a store write until it succeeds: an outcome that is not recorded would strand its job.
@@ -339,11 +356,20 @@ class Worker:
                 delay = min(delay * 2, 5.0)
 
     async def _finish(
-        self, job: jobs.ClaimedJob, error: str | None, pending: list[str], *, documents_left: bool = False
+        self,
+        job: jobs.ClaimedJob,
+        error: str | None,
+        pending: list[str],
+        *,
+        documents_left: bool = False,
+        wake_others: bool = False,
     ) -> None:
         def finish() -> tuple[str, float]:
             with writer(self._store.engine).begin() as connection:
                 now = self._store.clock()
+                if wake_others and error is None:
+                    # The case's next job may run now, perhaps in another worker: wake the listening ones.
+                    notify_jobs(connection)
                 if error is not None:
                     state = jobs.fail(
                         connection,

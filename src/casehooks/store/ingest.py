@@ -79,6 +79,8 @@ class Prepared:
     # Cases and people are merged with what is stored, so they are sealed at commit, under the row lock.
     mentions: list[Mention] = field(default_factory=list)
     vault: Vault | None = None
+    # The event's place in its case's history, for handlers in case order: the activity's time, else arrival.
+    case_at: datetime | None = None
 
 
 def prepare(
@@ -121,6 +123,7 @@ def prepare(
         blobs=blobs,
         mentions=([mapped.case] if mapped.case else []) + mapped.people + _lock_order(mapped.objects),
         vault=vault,
+        case_at=((event.activity.timestamp if event.activity else None) or received_at) if event.case else None,
     )
 
 
@@ -306,6 +309,8 @@ def commit_event(connection: Connection, prepared: Prepared, run_at: datetime) -
             "event_type": prepared.event_type,
             "pending": None,
             "needs_documents": any(row["content_status"] == "pending" for row in prepared.rows.get("attachments", ())),
+            "case_id": prepared.case_id,
+            "case_at": prepared.case_at,
         },
     )
     return True

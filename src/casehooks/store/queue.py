@@ -13,13 +13,14 @@ and hand the job back for the rest: a job succeeds only when no handler it needs
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, true, update
 
+from casehooks.store import ordering
 from casehooks.store.notify import notify_jobs
 from casehooks.store.tables import HandlerRow, JobAttemptRow, JobRow
 
@@ -54,6 +55,12 @@ class ClaimedJob:
     # The handlers still to run; None until the job is dispatched against the registry.
     pending: tuple[str, ...] | None = None
     needs_documents: bool = False
+    # Handlers in case order: the event's case and time, the ordered handlers this claim must leave for later
+    # (an earlier job of the case still needs them) and those it runs late.
+    case_id: str | None = None
+    case_at: datetime | None = None
+    held: tuple[str, ...] = ()
+    late: tuple[str, ...] = ()
 
 
 def claim(
@@ -63,13 +70,18 @@ def claim(
     limit: int,
     lease: timedelta,
     handlers: Sequence[str] | None = None,
+    ordered: Mapping[str, Sequence[str]] | None = None,
+    plain_types: Collection[str] = ("*",),
 ) -> list[ClaimedJob]:
     """Take up to ``limit`` due jobs for ``worker_id``. On PostgreSQL, concurrent claimers skip each other's rows.
 
     ``handlers`` are the names the worker has: it takes jobs naming one of them, jobs not yet dispatched (when
     it has any handler at all) and jobs with a document to download. ``None`` takes every due job (tests and
-    tools that look at the queue itself).
+    tools that look at the queue itself). ``ordered`` are those of its handlers that run in case order (with
+    their event types): a job naming only those is taken only when its case lets it run (``ordering``), and so
+    is an undispatched one that only they would run (``plain_types``: the types its other handlers take).
     """
+    ordered = ordered or {}
     due = or_(
         and_(JobRow.status.in_(RUNNABLE), JobRow.run_at <= now),
         and_(JobRow.status == "running", JobRow.locked_until < now),
@@ -78,8 +90,11 @@ def claim(
     if handlers is not None:
         wanted: list[Any] = [JobRow.needs_documents == true()]
         if handlers:
-            wanted.append(JobRow.pending.is_(None))
-            wanted.extend(JobRow.pending.contains(f"|{name}|", autoescape=True) for name in handlers)
+            wanted.append(and_(JobRow.pending.is_(None), ordering.dispatchable(ordered, plain_types)))
+            wanted.extend(
+                JobRow.pending.contains(f"|{name}|", autoescape=True) for name in handlers if name not in ordered
+            )
+            wanted.extend(ordering.claimable({name: ordered[name] for name in handlers if name in ordered}))
         condition = and_(due, or_(*wanted))
     ids = (
         connection.execute(
@@ -99,7 +114,14 @@ def claim(
         .where(JobRow.id.in_(ids), due)
         .values(status="running", locked_by=worker_id, locked_until=now + lease, attempts=JobRow.attempts + 1)
         .returning(
-            JobRow.id, JobRow.event_id, JobRow.attempts, JobRow.event_type, JobRow.pending, JobRow.needs_documents
+            JobRow.id,
+            JobRow.event_id,
+            JobRow.attempts,
+            JobRow.event_type,
+            JobRow.pending,
+            JobRow.needs_documents,
+            JobRow.case_id,
+            JobRow.case_at,
         )
     ).all()
     return [
@@ -110,9 +132,48 @@ def claim(
             row.event_type or "",
             tuple(pending_names(row.pending)) if row.pending is not None else None,
             bool(row.needs_documents),
+            row.case_id,
+            row.case_at,
         )
         for row in sorted(rows, key=lambda row: row.id)
     ]
+
+
+def order_runs(
+    connection: Connection, claimed: Sequence[ClaimedJob], ordered: Mapping[str, Sequence[str]]
+) -> list[ClaimedJob]:
+    """Mark, for dispatched claimed jobs, the ordered handlers they must leave for later and those they run late.
+
+    Within one claim, only the first job of a case (in case order) runs a given ordered handler.
+    """
+    concerned = sorted(
+        (job for job in claimed if job.case_id is not None and any(name in ordered for name in job.pending or ())),
+        key=lambda job: (job.case_at is None, job.case_at or datetime.min, job.id),
+    )
+    if not concerned:
+        return list(claimed)
+    ordering.lock_cases(connection, [job.case_id for job in concerned if job.case_id is not None])
+    batch = [job.id for job in claimed]
+    # One query per ordered handler for the whole claim, not one per job: a claim stays a few statements.
+    names = sorted({name for job in concerned for name in job.pending or () if name in ordered})
+    ids = [job.id for job in concerned]
+    waiting = {name: ordering.held(connection, ids, name, ordered[name], batch) for name in names}
+    late_for = {name: ordering.late(connection, ids, name) for name in names}
+    taken: set[tuple[str | None, str]] = set()
+    marked: dict[int, ClaimedJob] = {}
+    for job in concerned:
+        held: list[str] = []
+        late: list[str] = []
+        for name in job.pending or ():
+            if name not in ordered:
+                continue
+            if (job.case_id, name) in taken or job.id in waiting[name]:
+                held.append(name)
+            elif job.id in late_for[name]:
+                late.append(name)
+            taken.add((job.case_id, name))
+        marked[job.id] = replace(job, held=tuple(held), late=tuple(late))
+    return [marked.get(job.id, job) for job in claimed]
 
 
 def registry(connection: Connection) -> dict[str, list[str]]:
@@ -138,7 +199,7 @@ def dispatch(
             continue
         names = needed(registered, job.event_type)
         fresh.append({"job_id": job.id, "pending": pending_text(names)})
-        result.append(ClaimedJob(job.id, job.event_id, job.attempt, job.event_type, tuple(names), job.needs_documents))
+        result.append(replace(job, pending=tuple(names)))
     if fresh:
         connection.execute(
             update(JobRow)
@@ -206,10 +267,13 @@ def record_attempt(
     started_at: datetime,
     duration_ms: float,
     detail: tuple[str, bytes] | None = None,
+    *,
+    late: bool = False,
 ) -> None:
     """Record one handler run; ``detail`` is the sealed message and traceback of a failure, with its data key."""
     connection.execute(
         insert(JobAttemptRow).values(
+            late=late,
             dek_id=detail[0] if detail else None,
             detail_sealed=detail[1] if detail else None,
             job_id=job.id,

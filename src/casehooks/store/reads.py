@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Select, func, or_, select
 
 from casehooks.errors import NotFound
 from casehooks.events.wire import load_json
+from casehooks.store import ordering
 from casehooks.store.tables import (
     AttachmentRow,
     CaseRow,
@@ -90,6 +91,7 @@ def event_detail(connection: Connection, event_id: str) -> dict[str, Any]:
     attempts = connection.execute(
         select(JobAttemptRow.__table__).where(JobAttemptRow.job_id.in_(job_ids)).order_by(JobAttemptRow.id)
     ).all()
+    holders = ordering.blocked_by(connection, [job.id for job in jobs if job.status in ("queued", "failed")])
     event["jobs"] = [
         {
             "id": job.id,
@@ -98,6 +100,7 @@ def event_detail(connection: Connection, event_id: str) -> dict[str, Any]:
             "run_at": job.run_at,
             "last_error": job.last_error,
             "finished_at": job.finished_at,
+            "blocked_by": holders.get(job.id),
         }
         for job in jobs
     ]
@@ -111,6 +114,7 @@ def event_detail(connection: Connection, event_id: str) -> dict[str, Any]:
             "error": attempt.error,
             "started_at": attempt.started_at,
             "duration_ms": attempt.duration_ms,
+            "late": bool(attempt.late),
         }
         for attempt in attempts
     ]

@@ -9,7 +9,7 @@ never resolved silently.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,9 +20,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from casehooks.store.tables import HandlerRow, JobRow, WorkerRow
 
 
-def fingerprint(registrations: Mapping[str, Sequence[str]]) -> str:
-    """A short digest of a handler set (names and their event types), equal for equal sets."""
-    text = "\n".join(f"{name}:{','.join(sorted(types))}" for name, types in sorted(registrations.items()))
+def fingerprint(registrations: Mapping[str, Sequence[str]], ordered: Collection[str] = ()) -> str:
+    """A short digest of a handler set (names, their event types, and which run in case order), equal for equal
+    sets."""
+    text = "\n".join(
+        f"{name}:{','.join(sorted(types))}{':ordered' if name in ordered else ''}"
+        for name, types in sorted(registrations.items())
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -31,17 +35,34 @@ def _insert(connection: Connection, table: Any) -> Any:
     return dialect.insert(table)
 
 
-def register(connection: Connection, worker_id: str, registrations: Mapping[str, Sequence[str]], now: datetime) -> None:
-    """Record a starting worker and its handlers (a handler's event types are those of its newest registration)."""
+def register(
+    connection: Connection,
+    worker_id: str,
+    registrations: Mapping[str, Sequence[str]],
+    now: datetime,
+    ordered: Collection[str] = (),
+) -> None:
+    """Record a starting worker and its handlers (a handler's event types and ordering are those of its newest
+    registration)."""
     if registrations:
         handlers = _insert(connection, HandlerRow.__table__)
         connection.execute(
             handlers.on_conflict_do_update(
                 index_elements=["name"],
-                set_={"event_types": handlers.excluded.event_types, "last_seen_at": handlers.excluded.last_seen_at},
+                set_={
+                    "event_types": handlers.excluded.event_types,
+                    "last_seen_at": handlers.excluded.last_seen_at,
+                    "ordered": handlers.excluded.ordered,
+                },
             ),
             [
-                {"name": name, "event_types": sorted(types), "registered_at": now, "last_seen_at": now}
+                {
+                    "name": name,
+                    "event_types": sorted(types),
+                    "registered_at": now,
+                    "last_seen_at": now,
+                    "ordered": name in ordered,
+                }
                 for name, types in registrations.items()
             ],
         )
@@ -53,7 +74,7 @@ def register(connection: Connection, worker_id: str, registrations: Mapping[str,
         ),
         {
             "id": worker_id,
-            "fingerprint": fingerprint(registrations),
+            "fingerprint": fingerprint(registrations, ordered),
             "handlers": sorted(registrations),
             "started_at": now,
             "last_seen_at": now,

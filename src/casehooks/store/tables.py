@@ -233,8 +233,18 @@ class JobRow(Base):
     pending: Mapped[str | None] = mapped_column(Text)
     # A document link still to download (``URL`` format): any worker does that, with or without handlers.
     needs_documents: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # Handlers in case order (migration 0013): the event's case and its place in the case's history (the
+    # activity's timestamp, ties by ``id``, the arrival order). ``released``: an operator let the case's later
+    # jobs pass this dead one.
+    case_id: Mapped[str | None] = mapped_column(Id)
+    case_at: Mapped[datetime | None] = mapped_column(Stamp)
+    released: Mapped[bool] = mapped_column(Boolean, default=False)
 
-    __table_args__ = (Index("ix_jobs_due", "status", "run_at"),)
+    __table_args__ = (
+        Index("ix_jobs_due", "status", "run_at"),
+        # The case-order checks look only at a case's unfinished jobs: status before time keeps finished ones out.
+        Index("ix_jobs_case_order", "case_id", "status", "case_at", "id"),
+    )
 
 
 class JobAttemptRow(Base):
@@ -253,6 +263,8 @@ class JobAttemptRow(Base):
     # The exception's message and traceback may quote patient data: sealed like PHI, shown to PHI roles only.
     detail_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     dek_id: Mapped[str | None] = mapped_column(ForeignKey("data_keys.id"))
+    # Handlers in case order (migration 0013): the run came after a later event of its case had been handled.
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class QuarantineRow(Base):
@@ -302,6 +314,8 @@ class HandlerRow(Base):
     event_types: Mapped[list[str]] = mapped_column(JSON)
     registered_at: Mapped[datetime] = mapped_column(Stamp)
     last_seen_at: Mapped[datetime] = mapped_column(Stamp)
+    # Handlers in case order (migration 0013): the handler runs one job of a case at a time, in case order.
+    ordered: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class WorkerRow(Base):
