@@ -314,3 +314,19 @@ class WorkerRow(Base):
     handlers: Mapped[list[str]] = mapped_column(JSON)
     started_at: Mapped[datetime] = mapped_column(Stamp)
     last_seen_at: Mapped[datetime] = mapped_column(Stamp, index=True)
+
+
+# Master key rotation while serving (migration 0011).
+
+
+class ActiveMasterKeyRow(Base):
+    """The one row naming the master key that wraps new data keys, so that every process wraps under it.
+
+    Absent until the first ``casehooks keys rotate``: until then each process's first configured key is active.
+    """
+
+    __tablename__ = "active_master_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key_id: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(Stamp)
