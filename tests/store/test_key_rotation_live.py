@@ -204,6 +204,10 @@ def test_rotating_twice_beside_serve_and_worker_keeps_every_file_readable(
             # Nothing is wrapped under a key the rotations removed from the file.
             assert set(named) <= set(held)
             assert os.stat(tmp_path / "data" / "master.key").st_mode & 0o077 == 0
+        status = run_cli(cli_env(third, second, first), "keys", "status").stdout
+        assert f"{active}  wraps {named[active]}  active" in status.splitlines()
+        for entry in (first, second, third):
+            assert entry.split(":")[1] not in status
         assert "Traceback" not in server.output()
     finally:
         server.stop()
