@@ -20,6 +20,8 @@ from casehooks.crypto import (
     WrappedKey,
     key_file_is_private,
     load_or_create_key_file,
+    read_key_file,
+    write_key_file,
 )
 from casehooks.errors import ConfigurationError, CryptoError
 
@@ -474,3 +476,37 @@ def test_unreadable_key_file_location_is_a_configuration_error(tmp_path: Path) -
     (tmp_path / "master.key").mkdir()
     with pytest.raises(ConfigurationError, match="master key file"):
         load_or_create_key_file(tmp_path / "master.key")
+
+
+def test_key_file_of_several_lines_reads_in_order_with_the_first_active() -> None:
+    first, second = Keyring.generate_entry(), Keyring.generate_entry()
+    keyring = Keyring.parse(f"{first}\n{second}\n")
+    assert keyring.key_ids == (first.split(":")[0], second.split(":")[0])
+    assert keyring.active.key_id == first.split(":")[0]
+
+
+def test_keyring_written_to_a_key_file_reads_back_the_same_keys(tmp_path: Path) -> None:
+    keyring = Keyring.parse(f"{Keyring.generate_entry()},{Keyring.generate_entry()}")
+    path = tmp_path / "master.key"
+    write_key_file(path, keyring)
+    assert read_key_file(path).keys == keyring.keys
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [child.name for child in tmp_path.iterdir()] == ["master.key"]
+
+
+def test_rewriting_a_loose_key_file_makes_it_private_again(tmp_path: Path) -> None:
+    path = tmp_path / "master.key"
+    path.write_text(Keyring.generate_entry() + "\n")
+    path.chmod(0o644)
+    write_key_file(path, read_key_file(path))
+    assert key_file_is_private(path)
+
+
+def test_missing_key_file_read_is_a_configuration_error_naming_the_path(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="no master key file"):
+        read_key_file(tmp_path / "master.key")
+
+
+def test_key_file_text_never_shows_in_the_keyring_repr() -> None:
+    entry = Keyring.generate_entry()
+    assert entry.split(":")[1] not in repr(Keyring.parse(entry))

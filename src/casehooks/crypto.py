@@ -2,7 +2,7 @@
 
 A ``Keyring`` holds the master keys from ``CASEHOOKS_MASTER_KEY``; the first one wraps new data keys and the
 others only unwrap, so a key can be rotated without re-encrypting any data, only re-wrapping the data keys.
-Everything here is pure except ``load_or_create_key_file``.
+Everything here is pure except the key file functions at the end.
 
 Formats (all integers big-endian):
 
@@ -97,7 +97,11 @@ class WrappedKey:
 
 
 class Keyring:
-    """Master keys by id: the first is active and wraps new data keys, the rest only unwrap (rotation)."""
+    """Master keys by id: the first is active and wraps new data keys, the rest only unwrap (rotation).
+
+    Subclasses may choose the active key and find keys elsewhere (``active``, ``find``): the store's keyring
+    follows the active key id its database records and reloads its key file (``casehooks.store.keys``).
+    """
 
     def __init__(self, keys: Sequence[MasterKey]) -> None:
         if not keys:
@@ -120,17 +124,31 @@ class Keyring:
 
     @property
     def key_ids(self) -> tuple[str, ...]:
-        """Every key id, the active one first."""
+        """Every key id, the first entry first."""
         return tuple(self._by_id)
+
+    @property
+    def keys(self) -> tuple[MasterKey, ...]:
+        """Every key, the first entry first."""
+        return tuple(self._by_id.values())
+
+    def find(self, key_id: str) -> MasterKey | None:
+        """The key named ``key_id``, if this keyring holds it."""
+        return self._by_id.get(key_id)
+
+    def to_text(self) -> str:
+        """The keyring as key file text: one ``key_id:base64url`` entry a line, the first entry first."""
+        return "".join(f"{key.key_id}:{_encode_secret(key.secret)}\n" for key in self._by_id.values())
 
     @classmethod
     def parse(cls, text: str) -> Keyring:
-        """Read ``CASEHOOKS_MASTER_KEY``: comma-separated ``key_id:base64`` entries, the active key first.
+        """Read ``CASEHOOKS_MASTER_KEY`` or a key file: ``key_id:base64`` entries separated by commas or lines,
+        the active key first.
 
         An entry without ``key_id:`` is named by the first 8 hex digits of the SHA-256 of its secret. Errors
         name the entry by position only, since a malformed entry may be key material.
         """
-        entries = [entry.strip() for entry in text.split(",")]
+        entries = [entry.strip() for entry in re.split(r"[,\n]", text.strip())]
         if not any(entries):
             raise ConfigurationError("the master key setting is empty")
         keys: list[MasterKey] = []
@@ -152,20 +170,20 @@ class Keyring:
     def generate_entry() -> str:
         """A fresh ``key_id:base64url`` entry for the master key setting."""
         secret = secrets.token_bytes(KEY_SIZE)
-        return f"k{secrets.token_hex(4)}:{base64.urlsafe_b64encode(secret).decode('ascii').rstrip('=')}"
+        return f"k{secrets.token_hex(4)}:{_encode_secret(secret)}"
 
     def wrap(self, data_key: bytes) -> WrappedKey:
         """Encrypt a data key under the active master key."""
         if len(data_key) != KEY_SIZE:
             raise ValueError(f"a data key must be {KEY_SIZE} bytes")
-        key = self._active
+        key = self.active
         nonce = os.urandom(NONCE_SIZE)
         blob = nonce + AESGCM(key.secret).encrypt(nonce, data_key, _WRAP_LABEL + key.key_id.encode("ascii"))
         return WrappedKey(key.key_id, blob)
 
     def unwrap(self, wrapped: WrappedKey) -> bytes:
         """Decrypt a data key with whichever master key wrapped it."""
-        key = self._by_id.get(wrapped.key_id)
+        key = self.find(wrapped.key_id)
         if key is None:
             raise CryptoError(f"unknown master key id {wrapped.key_id}")
         nonce, ciphertext = wrapped.blob[:NONCE_SIZE], wrapped.blob[NONCE_SIZE:]
@@ -179,13 +197,17 @@ class Keyring:
 
     def needs_rewrap(self, wrapped: WrappedKey) -> bool:
         """Whether ``wrapped`` is under a key other than the active one."""
-        return wrapped.key_id != self._active.key_id
+        return wrapped.key_id != self.active.key_id
 
     def rewrap(self, wrapped: WrappedKey) -> WrappedKey:
         """The same data key, wrapped under the active master key (a no-op when it already is)."""
         if not self.needs_rewrap(wrapped):
             return wrapped
         return self.wrap(self.unwrap(wrapped))
+
+
+def _encode_secret(secret: bytes) -> str:
+    return base64.urlsafe_b64encode(secret).decode("ascii").rstrip("=")
 
 
 def _decode_secret(encoded: str, position: int) -> bytes:
@@ -349,6 +371,40 @@ def load_or_create_key_file(path: Path) -> tuple[str, bool]:
     except OSError as exc:
         raise ConfigurationError(f"cannot create master key file {path}: {exc.strerror}") from exc
     return entry, True
+
+
+def write_key_file(path: Path, keyring: Keyring) -> None:
+    """Replace the key file with ``keyring`` (0600): written aside, fsync'd, renamed over, folder fsync'd.
+
+    A reader (another process reloading its keys) sees the old file or the new one, never a part of either,
+    and after a crash the file is one of the two.
+    """
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w", encoding="ascii") as file:
+                file.write(keyring.to_text())
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+        folder = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot write master key file {path}: {exc.strerror}") from exc
+
+
+def read_key_file(path: Path) -> Keyring:
+    """The keyring a key file holds; a missing or unreadable file is a ``ConfigurationError``."""
+    try:
+        return Keyring.parse(_read_key_file(path))
+    except FileNotFoundError as exc:
+        raise ConfigurationError(f"no master key file at {path}") from exc
 
 
 def _read_key_file(path: Path) -> str:

@@ -26,7 +26,7 @@ def test_key_rotation_keeps_everything_readable_under_the_new_key(tmp_path: Path
     key_file = tmp_path / "data" / "master.key"
     old_id = key_file.read_text().split(":")[0]
 
-    result = run_cli(server.env, "keys", "rotate")
+    result = run_cli(server.env, "keys", "rotate", "--grace-seconds", "0")  # nothing serves
     assert "re-wrapped" in result.stdout
     new_text = key_file.read_text().strip()
     assert "," not in new_text
@@ -76,7 +76,7 @@ def test_rolling_master_key_rotation_on_a_shared_database(tmp_path: Path, deploy
     assert httpx.post(server.webhook, content=signed(event, "s")[0], headers=signed(event, "s")[1]).status_code == 200
     server.stop()
 
-    result = run_cli({**base, "CASEHOOKS_MASTER_KEY": f"{new},{old}"}, "keys", "rotate")
+    result = run_cli({**base, "CASEHOOKS_MASTER_KEY": f"{new},{old}"}, "keys", "rotate", "--grace-seconds", "0")
     assert f"under {new.split(':')[0]}" in result.stdout
 
     out = tmp_path / "file.bin"

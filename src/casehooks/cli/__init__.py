@@ -30,7 +30,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "attachments": ("casehooks.cli.cases", "attachments_app", "Attachment files, decrypted on the way out."),
     "quarantine": ("casehooks.cli.quarantine", "quarantine_app", "Refused requests, kept with their reasons."),
     "db": ("casehooks.cli.admin", "db_app", "The database schema."),
-    "keys": ("casehooks.cli.admin", "keys_app", "Master keys: generate and rotate."),
+    "keys": ("casehooks.cli.admin", "keys_app", "Master keys: generate, rotate and status."),
     "users": ("casehooks.cli.access", "users_app", "People who sign in to the console, with their roles."),
     "tokens": ("casehooks.cli.access", "tokens_app", "API tokens with scopes, acting for a user."),
     "audit": ("casehooks.cli.audit", "audit_app", "The audit log of PHI reads: list it, verify its chain."),

@@ -1,9 +1,6 @@
-"""``casehooks db upgrade`` and ``casehooks keys generate|rotate``."""
+"""``casehooks db upgrade`` and ``casehooks keys generate|rotate|status``."""
 
 from __future__ import annotations
-
-import os
-from pathlib import Path
 
 import typer
 from sqlalchemy.exc import OperationalError
@@ -11,13 +8,13 @@ from sqlalchemy.exc import OperationalError
 from casehooks.cli.common import opened_store, progress_bar
 from casehooks.crypto import Keyring
 from casehooks.settings import Settings
-from casehooks.store import keyring_from, migrate
+from casehooks.store import keyring_from, migrate, utcnow
 from casehooks.store.engine import dispose, make_engine
-from casehooks.store.keys import count_keys, rotate
+from casehooks.store.keys import count_keys
 from casehooks.store.location import sqlite_file
 
 db_app = typer.Typer(help="The database schema.", no_args_is_help=True)
-keys_app = typer.Typer(help="Master keys: generate and rotate.", no_args_is_help=True)
+keys_app = typer.Typer(help="Master keys: generate, rotate and status.", no_args_is_help=True)
 
 
 @db_app.command("upgrade")
@@ -49,43 +46,63 @@ def generate_command() -> None:
 
 
 @keys_app.command("rotate")
-def rotate_command() -> None:
-    """Re-wrap every data key under the active master key.
+def rotate_command(
+    grace_seconds: float = typer.Option(
+        10.0, "--grace-seconds", min=0.0, help="Wait this long after recording the new key before re-wrapping."
+    ),
+) -> None:
+    """Make a new master key active and re-wrap every data key under it, while serve and worker run.
 
-    With CASEHOOKS_MASTER_KEY set, the first entry is the active key: put a new one first, run this, then drop
-    the old entry. In the embedded mode (key file), a new key is made, everything is re-wrapped under it, and
-    the old key is removed from the file.
+    Embedded mode (key file): a new key is added to the file and recorded active in the database; running
+    processes switch to it within a second; after the grace period every data key is re-wrapped and old keys
+    no longer named by any data key leave the file. With CASEHOOKS_MASTER_KEY the first entry becomes active:
+    every running process must already list it (docs/security.md).
     """
+    from casehooks.store.keys import rotate_key_file, rotate_live
+
     settings = Settings()
     with opened_store(settings):
         pass  # an existing store with its key: rotation never creates either
-    key_file = settings.data_dir / "master.key"
     engine = make_engine(settings.resolved_database_url)
     try:
         migrate.upgrade(engine)
-        if settings.master_key is None:
-            old = key_file.read_text().strip() if key_file.exists() else ""
-            new_entry = Keyring.generate_entry()
-            combined = ",".join(filter(None, [new_entry, old]))
-            _write_private(key_file, combined)
-            keyring = Keyring.parse(combined)
-        else:
-            keyring = keyring_from(settings)
         total = count_keys(engine)
         with progress_bar("re-wrapping keys", int(total)) as advance:
-            changed = rotate(engine, keyring, lambda done, _total: advance(1))
-        if settings.master_key is None:
-            _write_private(key_file, combined.split(",")[0])
-        typer.echo(f"re-wrapped {changed} key(s) under {keyring.active.key_id}")
+
+            def step(_done: int, _total: int) -> None:
+                advance(1)
+
+            if settings.master_key is None:
+                rotation = rotate_key_file(
+                    engine, settings.data_dir / "master.key", utcnow(), grace_seconds=grace_seconds, progress=step
+                )
+            else:
+                keyring = keyring_from(settings)
+                rotation = rotate_live(engine, keyring, utcnow(), grace_seconds=grace_seconds, progress=step)
+        typer.echo(f"re-wrapped {rotation.rewrapped} key(s) under {rotation.active}")
+        for key_id in rotation.removed:
+            typer.echo(f"removed retired key {key_id} from the key file: nothing names it any more")
+        for key_id, count in sorted(rotation.still_referenced.items()):
+            typer.echo(f"key {key_id} still wraps {count} key(s): keep it; a later rotation re-wraps them")
+        if settings.master_key is not None:
+            listed = set(keyring.key_ids) - {rotation.active}
+            for key_id in sorted(listed - set(rotation.still_referenced)):
+                typer.echo(f"key {key_id} wraps nothing now: it may leave CASEHOOKS_MASTER_KEY")
     finally:
         dispose(engine)
 
 
-def _write_private(path: Path, text: str) -> None:
-    temporary = path.with_suffix(".tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        file.write(text + "\n")
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
+@keys_app.command("status")
+def status_command() -> None:
+    """The active master key and how many data keys each master key wraps (no key material is shown)."""
+    from casehooks.store.keys import recorded_active, references
+
+    settings = Settings()
+    with opened_store(settings) as store:
+        held = store.vault.keyring
+        recorded = recorded_active(store.engine)
+        counts = references(store.engine)
+    active = recorded or held.key_ids[0]
+    for key_id in dict.fromkeys([active, *held.key_ids, *counts]):
+        marks = [mark for mark, on in (("active", key_id == active), ("missing", key_id not in held.key_ids)) if on]
+        typer.echo(f"{key_id}  wraps {counts.get(key_id, 0)}  {' '.join(marks)}".rstrip())

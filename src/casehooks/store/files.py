@@ -67,12 +67,15 @@ class FileStore:
         if self._known(sha256):
             self._blobs.delete(key)
             return FileOutcome("stored", sha256, size), None
+        # Wrapped again if the active master key changed while the file streamed in (a rotation by another
+        # process): the row lands under the key rotation expects, not under one it may be retiring.
+        wrapped = self._keyring.rewrap(data_key.wrapped)
         row = {
             "sha256": sha256,
             "size": size,
             "object_key": key,
-            "master_key_id": data_key.wrapped.key_id,
-            "wrapped_key": data_key.wrapped.to_bytes(),
+            "master_key_id": wrapped.key_id,
+            "wrapped_key": wrapped.to_bytes(),
             "created_at": self._clock(),
         }
         return FileOutcome("stored", sha256, size), row

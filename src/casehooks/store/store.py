@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from casehooks.blobs import BlobStore
-from casehooks.crypto import Keyring, load_or_create_key_file
+from casehooks.crypto import Keyring, load_or_create_key_file, read_key_file
 from casehooks.errors import ConfigurationError, MissingKeyFile, NoStore, NotFound, StoreUnavailable
 from casehooks.events import (
     Attachment,
@@ -27,7 +27,7 @@ from casehooks.store import migrate, registry
 from casehooks.store.engine import dispose, make_engine, writer
 from casehooks.store.files import FileStore, StoredFile
 from casehooks.store.ingest import FILE_MARKER, Prepared, commit_event, prepare
-from casehooks.store.keys import count_keys
+from casehooks.store.keys import LiveKeyring, Reload, count_keys
 from casehooks.store.location import (
     describe,
     make_private_file,
@@ -80,6 +80,15 @@ def keyring_from(settings: Settings, *, create: bool = True, holds_data: Callabl
     return Keyring.parse(key_text)
 
 
+def key_file_reload(settings: Settings) -> Reload | None:
+    """How a serving process reloads its master keys after a rotation: the key file; None with
+    ``CASEHOOKS_MASTER_KEY``, whose list changes only with the process's environment."""
+    if settings.master_key is not None:
+        return None
+    path = settings.data_dir / "master.key"
+    return lambda: read_key_file(path)
+
+
 def _holds_data(engine: Engine) -> bool:
     """Whether anything was sealed under a master key: a migrated database with data or blob keys."""
     return migrate.current_revision(engine) is not None and count_keys(engine) > 0
@@ -102,6 +111,8 @@ class Store:
         self.engine = engine
         self.blobs = blobs
         self.clock = clock
+        if not isinstance(keyring, LiveKeyring):
+            keyring = LiveKeyring(engine, keyring)
         self.vault = Vault(engine, keyring, clock)
         self.files = FileStore(engine, blobs, keyring, clock)
         self.quarantine_cap = quarantine_cap
@@ -134,7 +145,11 @@ class Store:
                     raise NoStore(describe(settings))
                 elif upgrade:
                     migrate.upgrade(engine)
-                keyring = keyring_from(settings, create=create, holds_data=lambda: _holds_data(engine))
+                keyring: Keyring = LiveKeyring(
+                    engine,
+                    keyring_from(settings, create=create, holds_data=lambda: _holds_data(engine)),
+                    reload=key_file_reload(settings),
+                )
             except OperationalError as exc:
                 raise unreachable(settings, exc) from exc
             blobs = BlobStore.from_url(settings.resolved_blob_url)

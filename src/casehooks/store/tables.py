@@ -451,3 +451,19 @@ class TimelineLinkRow(Base):
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     object_id: Mapped[str] = mapped_column(String(160), primary_key=True)
     case_id: Mapped[str | None] = mapped_column(Id, index=True)
+
+
+# Master key rotation while serving (migration 0011).
+
+
+class ActiveMasterKeyRow(Base):
+    """The one row naming the master key that wraps new data keys, so that every process wraps under it.
+
+    Absent until the first ``casehooks keys rotate``: until then each process's first configured key is active.
+    """
+
+    __tablename__ = "active_master_key"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    key_id: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(Stamp)

@@ -1,7 +1,8 @@
 """Seal and open PHI values for the database, with data keys wrapped by the master keyring.
 
-A data key serves many rows (a fresh one every ``rotate_after`` seals), so that sealing costs one AES-GCM
-operation and no extra row per event. Rotating the master key re-wraps the ``data_keys`` rows only.
+A data key serves many rows (a fresh one after about ``rotate_after`` seals, stored by a thread of its own
+while the current one keeps sealing), so that sealing costs one AES-GCM operation and no extra row per event.
+Rotating the master key re-wraps the ``data_keys`` rows only.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
+import structlog
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from casehooks.crypto import DataKey, Keyring, WrappedKey
 from casehooks.errors import CryptoError
@@ -19,6 +22,7 @@ from casehooks.store.engine import writer
 from casehooks.store.tables import DataKeyRow
 
 Clock = Callable[[], datetime]
+log = structlog.get_logger("casehooks.store")
 
 
 class Vault:
@@ -32,6 +36,7 @@ class Vault:
         self._lock = threading.Lock()
         self._current: tuple[str, DataKey] | None = None
         self._uses = 0
+        self._renewing = False
         self._opened: dict[str, DataKey] = {}
 
     @property
@@ -49,11 +54,32 @@ class Vault:
 
     def _current_key(self) -> tuple[str, DataKey]:
         with self._lock:
-            if self._current is None or self._uses >= self._rotate_after:
-                self._current = self._new_key()
-                self._uses = 0
+            current = self._current
+            if current is not None:
+                self._uses += 1
+                if self._uses >= self._rotate_after and not self._renewing:
+                    # The next key is stored by a thread of its own while this one keeps serving: a seal made
+                    # inside a write transaction (the batch writer's) must never wait for the writer it holds.
+                    self._renewing = True
+                    threading.Thread(target=self._renew, name="casehooks-vault-renew", daemon=True).start()
+                return current
+        fresh = self._new_key()  # the first key, made outside the lock for the same reason
+        with self._lock:
+            if self._current is None:
+                self._current, self._uses = fresh, 0
             self._uses += 1
             return self._current
+
+    def _renew(self) -> None:
+        try:
+            fresh = self._new_key()
+        except SQLAlchemyError:
+            log.warning("data_key_renewal_failed")  # the next seal past the limit tries again
+            with self._lock:
+                self._renewing = False
+            return
+        with self._lock:
+            self._current, self._uses, self._renewing = fresh, 0, False
 
     def _new_key(self) -> tuple[str, DataKey]:
         key = DataKey.generate(self._keyring)
