@@ -12,7 +12,7 @@ from casehooks.console.identity import Identities
 from casehooks.console.pages import HERE, error_page, pages_router
 from casehooks.console.policy import AccessPolicy
 from casehooks.console.reading import Console
-from casehooks.errors import AccessDenied, NotFound, NotSignedIn
+from casehooks.errors import AccessDenied, BadFilter, NotFound, NotSignedIn
 from casehooks.signing import Authenticator
 from casehooks.store import Store
 
@@ -66,5 +66,11 @@ def build_console(store: Store, authenticator: Authenticator, policy: AccessPoli
         if _is_api(request):
             return JSONResponse({"detail": str(exc)}, status_code=404)
         return error_page(request, 404, str(exc))
+
+    @app.exception_handler(BadFilter)
+    async def bad_filter(request: Request, exc: BadFilter) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": str(exc)}, status_code=422)
+        return error_page(request, 422, str(exc))
 
     return app
