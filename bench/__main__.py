@@ -6,14 +6,14 @@ import argparse
 import sys
 import time
 
-from bench import attachments, growth, ingest, refusals, scale, sender
+from bench import attachments, growth, ingest, listing, refusals, scale, sender
 from bench.report import Row, table, write
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument(
-        "scenarios", nargs="*", default=["ingest", "attachments", "sender", "growth", "scale", "refusals"]
+        "scenarios", nargs="*", default=["ingest", "attachments", "sender", "growth", "scale", "refusals", "listing"]
     )
     parser.add_argument("--quick", action="store_true", help="smaller runs, for trying the harness")
     args = parser.parse_args()
@@ -38,6 +38,8 @@ def main() -> None:
                 held=20_000, count=500 if args.quick else 2000, genuine=100 if args.quick else 300,
                 rounds=1 if args.quick else 3,
             )  # fmt: skip
+        elif name == "listing":
+            rows += listing.run(stored=20_000 if args.quick else 1_000_000, rounds=1 if args.quick else 5)
         elif name == "growth":
             rows += growth.run(stored=20_000 if args.quick else 1_000_000)
         else:
