@@ -80,6 +80,18 @@ def test_cases_are_found_by_the_start_of_their_short_id(running: Running) -> Non
     assert found["total"] == 1
 
 
+def test_one_search_finds_a_case_by_event_id_and_by_patient_phone_for_phi_roles_only(running: Running) -> None:
+    with running.api(Role.VIEWER) as client:
+        by_event = client.get("/api/cases", params={"q": running.comment_event_id}).json()
+        by_phone = client.get("/api/cases", params={"q": "+1 (228) 647-5628"}).json()
+    assert [case["short_id"] for case in by_event["items"]] == [CASE]
+    assert by_phone["items"] == []
+    assert by_phone["notices"]
+    with running.api(Role.CLINICIAN) as client:
+        found = client.get("/api/cases", params={"q": "+1 (228) 647-5628"}).json()
+    assert [case["short_id"] for case in found["items"]] == [CASE]
+
+
 def test_viewer_sees_the_timeline_with_phi_masked(running: Running) -> None:
     with running.api(Role.VIEWER) as client:
         response = client.get(f"/api/cases/{CASE}")

@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from casehooks.console import models
 from casehooks.console.access import Reader
+from casehooks.console.finding import find
 from casehooks.console.identity import SESSION_COOKIE, Identities
 from casehooks.console.reading import Console
 from casehooks.errors import NotSignedIn
@@ -107,6 +108,14 @@ def api_router(console: Console, identities: Identities) -> APIRouter:
     def cases(
         who: Who,
         short_id: Annotated[str | None, Query(max_length=64, description="The start of a short id.")] = None,
+        q: Annotated[
+            str | None,
+            Query(
+                max_length=200,
+                description="One search: a short id (or its start), case id, event id (its case), or with the "
+                "phi scope a patient's name, email or phone (blind index; audited).",
+            ),
+        ] = None,
         status: CaseStatus | None = None,
         organization: Text = None,
         since: Annotated[datetime | None, Query(description="Updated at or after.")] = None,
@@ -115,16 +124,21 @@ def api_router(console: Console, identities: Identities) -> APIRouter:
         limit: Limit = 50,
     ) -> dict[str, Any]:
         """Cases, most recently updated first (no PHI), with the next page's cursor and the total."""
+        found = find(console, who, q or "")
+        case_ids = found.case_ids
+        if found.open_path is not None:
+            case_ids = (found.case_id,) if found.case_id else ()
         where = CaseFilter(
             status=status.value if status else None,
             organization_id=organization,
-            short_id=short_id,
             since=since,
             until=until,
             limit=limit,
             before=before,
+            short_id=found.short_id or short_id,
+            case_ids=case_ids,
         )
-        return console.cases_page(who, where).as_dict()
+        return {**console.cases_page(who, where).as_dict(), "notices": found.notices}
 
     @router.get("/cases/{case}", response_model=models.CaseDetail, tags=["cases"])
     def case(who: Who, case: str) -> dict[str, Any]:

@@ -24,6 +24,7 @@ class Found:
     """Where a search leads: one page to open, or how to narrow the case list, and notices for the reader."""
 
     open_path: str | None = None
+    case_id: str | None = None
     short_id: str | None = None
     case_ids: tuple[str, ...] | None = None
     notices: list[str] = field(default_factory=list)
@@ -36,14 +37,14 @@ def find(console: Console, reader: Reader, text: str) -> Found:
         return Found()
     store = console.store
     with store.engine.connect() as connection:
-        event_id = connection.execute(select(EventRow.id).where(EventRow.id == text)).scalar()
-        if event_id is not None:
-            return Found(open_path=f"/console/events/{event_id}")
+        event = connection.execute(select(EventRow.id, EventRow.case_id).where(EventRow.id == text)).first()
+        if event is not None:
+            return Found(open_path=f"/console/events/{event.id}", case_id=event.case_id)
         case_id = connection.execute(
             select(CaseRow.id).where(or_(CaseRow.id == text, CaseRow.short_id == text)).limit(1)
         ).scalar()
         if case_id is not None:
-            return Found(open_path=f"/console/cases/{case_id}")
+            return Found(open_path=f"/console/cases/{case_id}", case_id=case_id)
         if not search.may_be_phi(text):
             return Found(short_id=text)
         short_ids = connection.execute(select(CaseRow.id).where(CaseRow.short_id.ilike(f"{text}%")).limit(1)).first()
