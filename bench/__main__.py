@@ -11,10 +11,10 @@ import json
 import sys
 import time
 
-from bench import attachments, generator, growth, ingest, ordering, refusals, scale, sender
+from bench import attachments, generator, growth, ingest, listing, ordering, refusals, scale, sender
 from bench.report import PUBLISHED, Row, publish, regressions, table, write
 
-EVERY = ["ingest", "trigger", "attachments", "sender", "growth", "scale", "refusals", "ordering"]
+EVERY = ["ingest", "trigger", "attachments", "sender", "growth", "scale", "refusals", "ordering", "listing"]
 QUICK = ["ingest"]
 
 
@@ -50,6 +50,8 @@ def main() -> None:
             )  # fmt: skip
         elif name == "ordering":
             rows += ordering.run(events=1000 if args.quick else 2000, rounds=1 if args.quick else 3)
+        elif name == "listing":
+            rows += listing.run(stored=20_000 if args.quick else 1_000_000, rounds=1 if args.quick else 5)
         elif name == "growth":
             rows += growth.run(stored=20_000 if args.quick else 1_000_000)
         else:

@@ -11,6 +11,7 @@
     ├── CryptoError(reason)            a ciphertext does not decrypt (wrong key, tampered, truncated)
     ├── NotSignedIn                    a console request without a valid session or token
     ├── AccessDenied(scope)            the reader's role or token does not allow this
+    ├── BadFilter(name, reason)        a list filter or cursor that cannot be read (an HTTP 422)
     └── ConfigurationError             the settings do not make sense
         ├── NoStore(where)             no store where the settings point (read commands never create one)
         └── MissingKeyFile(path)       data is stored but its master key file is gone
@@ -122,3 +123,12 @@ class MissingKeyFile(ConfigurationError):
             f"the master key file {path} is missing but the store holds data encrypted under it; restore the file "
             "from your backup (or set CASEHOOKS_MASTER_KEY). A new key would make the stored data unreadable"
         )
+
+
+class BadFilter(CasehooksError):
+    """A list filter or paging cursor that cannot be read: ``name`` is the parameter, ``reason`` why."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        self.name = name
+        self.reason = reason
+        super().__init__(f"{name}: {reason}")

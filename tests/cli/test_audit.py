@@ -24,7 +24,7 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> Running:
 
 
 def rows(env: dict[str, str]) -> list[dict[str, object]]:
-    return json.loads(run_cli(env, "audit", "list", "--limit", "1000", "--json").stdout)  # type: ignore[no-any-return]
+    return json.loads(run_cli(env, "audit", "list", "--limit", "1000", "--json").stdout)["items"]  # type: ignore[no-any-return]
 
 
 def test_cli_reads_of_phi_are_audited_with_who_and_where(stored: Running, tmp_path: Path) -> None:

@@ -71,7 +71,7 @@ def test_a_listing_loads_no_server_console_or_sender(tmp_path: Path, command: li
     run_cli(env, "db", "upgrade")
     result, names = imported_modules(env, *command, "--json")
     assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == []
+    assert json.loads(result.stdout) == {"items": [], "next": None, "total": 0, "total_estimated": False, "notices": []}
     assert heavy(names) == set()
 
 
@@ -105,7 +105,7 @@ def test_json_output_parses_while_a_loose_folder_is_warned_about_on_stderr(tmp_p
     data.chmod(0o755)
     (data / "casehooks.db").chmod(0o644)
     result = run_cli(env, "events", "list", "--json")
-    assert json.loads(result.stdout) == []
+    assert json.loads(result.stdout)["items"] == []
     warnings = [json.loads(line) for line in result.stderr.splitlines() if "loose_permissions" in line]
     assert {(item["path"], item["mode"]) for item in warnings} == {
         (str(data), "0755"),

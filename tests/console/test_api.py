@@ -35,15 +35,61 @@ def test_nothing_is_read_without_credentials(running: Running) -> None:
 def test_events_filter_by_type_and_follow_by_seq(running: Running) -> None:
     with running.api(Role.VIEWER) as client:
         comments = client.get("/api/events", params={"type": "ADD_CASE_COMMENT"}).json()
-        assert [event["id"] for event in comments] == [running.comment_event_id]
-        newest = max(event["seq"] for event in client.get("/api/events").json())
-        assert client.get("/api/events", params={"after": newest}).json() == []
+        assert [event["id"] for event in comments["items"]] == [running.comment_event_id]
+        assert comments["total"] == 1
+        newest = max(event["seq"] for event in client.get("/api/events").json()["items"])
+        assert client.get("/api/events", params={"after": newest}).json()["items"] == []
+
+
+def test_events_page_by_cursor_with_the_total_and_no_row_twice(running: Running) -> None:
+    with running.api(Role.VIEWER) as client:
+        everything = client.get("/api/events", params={"limit": 1000}).json()
+        first = client.get("/api/events", params={"limit": 1}).json()
+        second = client.get("/api/events", params={"limit": 1, "before": first["next"]}).json()
+    assert first["total"] == second["total"] == len(everything["items"]) >= 2
+    assert first["total_estimated"] is False
+    assert [event["id"] for event in first["items"] + second["items"]] == [
+        event["id"] for event in everything["items"][:2]
+    ]
+    assert everything["next"] is None
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/events", {"type": "NOT_AN_EVENT"}),
+        ("/api/events", {"status": "bogus"}),
+        ("/api/events", {"since": "yesterday"}),
+        ("/api/events", {"before": "not-a-cursor"}),
+        ("/api/cases", {"status": "NOT_A_STATUS"}),
+        ("/api/cases", {"before": "bm90IGEgY3Vyc29y"}),
+        ("/api/quarantine", {"before": "WyJldmVudHMiLDFd"}),  # a cursor of the events list
+    ],
+)
+def test_bad_filters_answer_422_not_an_empty_list(running: Running, path: str, params: dict[str, str]) -> None:
+    with running.api(Role.ADMIN) as client:
+        response = client.get(path, params=params)
+    assert response.status_code == 422, response.text
+    assert "detail" in response.json()
 
 
 def test_cases_are_found_by_the_start_of_their_short_id(running: Running) -> None:
     with running.api(Role.VIEWER) as client:
         found = client.get("/api/cases", params={"short_id": "ada-c1"}).json()
-    assert [case["short_id"] for case in found] == [CASE]
+    assert [case["short_id"] for case in found["items"]] == [CASE]
+    assert found["total"] == 1
+
+
+def test_one_search_finds_a_case_by_event_id_and_by_patient_phone_for_phi_roles_only(running: Running) -> None:
+    with running.api(Role.VIEWER) as client:
+        by_event = client.get("/api/cases", params={"q": running.comment_event_id}).json()
+        by_phone = client.get("/api/cases", params={"q": "+1 (228) 647-5628"}).json()
+    assert [case["short_id"] for case in by_event["items"]] == [CASE]
+    assert by_phone["items"] == []
+    assert by_phone["notices"]
+    with running.api(Role.CLINICIAN) as client:
+        found = client.get("/api/cases", params={"q": "+1 (228) 647-5628"}).json()
+    assert [case["short_id"] for case in found["items"]] == [CASE]
 
 
 def test_viewer_sees_the_timeline_with_phi_masked(running: Running) -> None:
@@ -62,7 +108,7 @@ def test_clinician_reads_phi_and_the_read_is_audited_without_phi(running: Runnin
     assert "Patient reports chest pain XYZZY" in texts
     with running.api(Role.ADMIN) as client:
         log = client.get("/api/audit", params={"username": "clinician"})
-    assert any(entry["action"] == "read_case" and entry["object_id"] == case["id"] for entry in log.json())
+    assert any(entry["action"] == "read_case" and entry["object_id"] == case["id"] for entry in log.json()["items"])
     assert "chest pain" not in log.text
 
 
@@ -94,7 +140,7 @@ def test_replay_needs_the_actions_scope(running: Running) -> None:
 
 def test_quarantine_lists_refusals_and_reprocess_keeps_forgeries_held(running: Running) -> None:
     with running.api(Role.OPERATOR) as client:
-        held = client.get("/api/quarantine").json()
+        held = client.get("/api/quarantine").json()["items"]
         assert [item["reason"] for item in held] == ["auth_mismatch"]
         outcome = client.post(f"/api/quarantine/{held[0]['id']}/reprocess").json()
     assert outcome["outcome"] == "refused"
@@ -170,7 +216,7 @@ def test_an_audited_read_names_the_client_address_and_the_token(running: Running
     with running.api(Role.CLINICIAN) as client:
         client.get(f"/api/attachments/{running.attachment_id}").raise_for_status()
     with running.api(Role.ADMIN) as client:
-        log = client.get("/api/audit", params={"username": "clinician"}).json()
+        log = client.get("/api/audit", params={"username": "clinician"}).json()["items"]
     [entry] = [entry for entry in log if entry["action"] == "read_attachment"][:1]
     token_id = running.tokens[Role.CLINICIAN].split("_")[1]
     assert entry["client"] == "127.0.0.1"

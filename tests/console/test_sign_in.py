@@ -79,6 +79,6 @@ def test_many_names_tried_from_one_address_lock_that_address_only(two: tuple[Run
         assert sign_in(attacker, "operator", PASSWORD) == "locked"
     with client(second.url) as other:
         assert sign_in(other, "operator", PASSWORD) == "signed_in"
-    rows = json.loads(run_cli(first.server.env, "audit", "list", "--limit", "1000", "--json").stdout)
+    rows = json.loads(run_cli(first.server.env, "audit", "list", "--limit", "1000", "--json").stdout)["items"]
     assert {row["client"] for row in rows if row["username"].startswith("ghost-")} == {ATTACKER}
     assert "wrong guess" not in json.dumps(rows) + first.server.output() + second.output()

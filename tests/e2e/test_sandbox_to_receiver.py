@@ -20,7 +20,7 @@ PDF = b"%PDF-1.7\n" + bytes(range(256)) * 64
 
 def stored_events(server: Server) -> list[dict[str, object]]:
     result = run_cli(server.env, "events", "list", "--limit", "10000", "--json")
-    events: list[dict[str, object]] = json.loads(result.stdout)
+    events: list[dict[str, object]] = json.loads(result.stdout)["items"]
     return events
 
 

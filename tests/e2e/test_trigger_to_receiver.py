@@ -21,7 +21,7 @@ def test_three_runs_of_three_types_store_three_events(tmp_path: Path) -> None:
             sent = run_cli(server.env, "trigger", event_type, "--to", server.webhook, "--json", check=False)
             assert sent.returncode == 0, sent.stdout + sent.stderr
             assert json.loads(sent.stdout)["statuses"] == {"200": 1}
-        listed = json.loads(run_cli(server.env, "events", "list", "--limit", "100", "--json").stdout)
+        listed = json.loads(run_cli(server.env, "events", "list", "--limit", "100", "--json").stdout)["items"]
         assert sorted(str(e["event_type"]) for e in listed) == [
             "ADD_CASE_DECISION",
             "CALENDAR_EVENT_CREATED",

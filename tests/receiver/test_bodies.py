@@ -56,7 +56,7 @@ def answer_of(sock: socket.socket) -> bytes:
 
 
 def held(server: Server) -> list[dict[str, object]]:
-    listed = json.loads(run_cli(server.env, "quarantine", "list", "--limit", "1000", "--json").stdout)
+    listed = json.loads(run_cli(server.env, "quarantine", "list", "--limit", "1000", "--json").stdout)["items"]
     assert isinstance(listed, list)
     return listed
 

@@ -46,7 +46,7 @@ def test_kill_9_loses_no_acknowledged_event(tmp_path: Path) -> None:
     for thread in threads:
         thread.join()
 
-    stored = json.loads(run_cli(server.env, "events", "list", "--limit", "10000", "--json").stdout)
+    stored = json.loads(run_cli(server.env, "events", "list", "--limit", "10000", "--json").stdout)["items"]
     stored_ids = {item["id"] for item in stored}
     assert len(acknowledged) >= 60
     assert acknowledged <= stored_ids
@@ -56,7 +56,7 @@ def test_kill_9_loses_no_acknowledged_event(tmp_path: Path) -> None:
     try:
         remaining = [e for e in events if e["payload"]["activity"]["id"] not in stored_ids]  # type: ignore[index]
         send(remaining)
-        final = json.loads(run_cli(server.env, "events", "list", "--limit", "10000", "--json").stdout)
+        final = json.loads(run_cli(server.env, "events", "list", "--limit", "10000", "--json").stdout)["items"]
         assert sorted(item["id"] for item in final) == sorted(
             e["payload"]["activity"]["id"]
             for e in events  # type: ignore[index]

@@ -114,7 +114,7 @@ def test_several_receiver_processes_store_every_event_and_run_each_handler_once(
         wait_for(lambda: len(handler_runs(hooks)) >= len(events))
         time.sleep(0.5)  # a second run of any job would show up here
         assert sorted(handler_runs(hooks)) == sorted(statuses)
-        stored = json.loads(run_cli(server.env, "events", "list", "--limit", "1000", "--json").stdout)
+        stored = json.loads(run_cli(server.env, "events", "list", "--limit", "1000", "--json").stdout)["items"]
         assert len(stored) == len(events)
     finally:
         server.stop()
@@ -220,5 +220,6 @@ def test_postgresql_outage_answers_503_and_loses_nothing(tmp_path: Path, own_pos
 
 
 def list_events(env: dict[str, str]) -> list[dict[str, str]]:
-    listed: list[dict[str, str]] = json.loads(run_cli(env, "events", "list", "--limit", "1000", "--json").stdout)
+    result = run_cli(env, "events", "list", "--limit", "1000", "--json")
+    listed: list[dict[str, str]] = json.loads(result.stdout)["items"]
     return listed

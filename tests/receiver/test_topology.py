@@ -119,7 +119,7 @@ def deliver(url: str, count: int) -> list[str]:
 
 
 def job_states(env: dict[str, str]) -> Counter[str]:
-    listed = json.loads(run_cli(env, "events", "list", "--limit", "1000", "--json").stdout)
+    listed = json.loads(run_cli(env, "events", "list", "--limit", "1000", "--json").stdout)["items"]
     return Counter(str(item["job_status"]) for item in listed)
 
 

@@ -33,13 +33,18 @@ def cli_json(server: Server, *args: str) -> object:
     return json.loads(run_cli(server.env, *args, "--json").stdout)
 
 
+def cli_list(server: Server, *args: str) -> object:
+    """The rows of one page of a list command's ``--json``."""
+    return json.loads(run_cli(server.env, *args, "--json").stdout)["items"]
+
+
 def test_seed_examples_are_accepted_and_stored(server: Server) -> None:
     for name in ("add_case_comment", "add_case_attachment"):
         event = seed(name)
         response = post(server, *signed(event, SECRET))
         assert response.status_code == 200
         assert response.json() == {"status": "accepted", "id": event["payload"]["activity"]["id"]}
-    listed = cli_json(server, "events", "list")
+    listed = cli_list(server, "events", "list")
     assert isinstance(listed, list)
     assert {item["event_type"] for item in listed} == {"ADD_CASE_COMMENT", "ADD_CASE_ATTACHMENT"}
     case = cli_json(server, "cases", "show", "ADA-C1HM17", "--reveal")
@@ -59,7 +64,7 @@ def test_redelivery_is_a_duplicate_and_changes_nothing(server: Server) -> None:
     assert first.json()["status"] == "accepted"
     assert again.status_code == 200
     assert again.json() == {"status": "duplicate", "id": first.json()["id"]}
-    listed = cli_json(server, "events", "list")
+    listed = cli_list(server, "events", "list")
     assert isinstance(listed, list) and len(listed) == 1
 
 
@@ -77,10 +82,10 @@ def test_unauthenticated_request_is_refused_and_quarantined(
     response = post(server, body_of(comment_event()), headers)
     assert response.status_code == 401
     assert response.json()["reason"] == reason
-    held = cli_json(server, "quarantine", "list")
+    held = cli_list(server, "quarantine", "list")
     assert isinstance(held, list)
     assert [(item["reason"], item["status_code"], item["body_kept"]) for item in held] == [(reason, 401, True)]
-    assert cli_json(server, "events", "list") == []
+    assert cli_list(server, "events", "list") == []
 
 
 def test_body_that_is_not_json_is_400_and_quarantined(server: Server) -> None:
@@ -105,7 +110,7 @@ def test_body_over_the_limit_is_413_and_recorded(tmp_path: Path) -> None:
         body, headers = signed(attachment_event(b"x" * 8000), SECRET)
         response = post(small, body, headers)
         assert response.status_code == 413
-        held = json.loads(run_cli(small.env, "quarantine", "list", "--json").stdout)
+        held = json.loads(run_cli(small.env, "quarantine", "list", "--json").stdout)["items"]
         assert [(item["reason"], item["size"], item["body_kept"]) for item in held] == [("too_large", len(body), False)]
     finally:
         small.stop()
@@ -128,8 +133,8 @@ def test_quarantined_event_is_recovered_once_the_secret_is_fixed(server: Server)
     assert [(item["outcome"], item["event_id"]) for item in result] == [
         ("accepted", event["payload"]["activity"]["id"])
     ]
-    assert cli_json(server, "quarantine", "list") == []
-    listed = cli_json(server, "events", "list")
+    assert cli_list(server, "quarantine", "list") == []
+    listed = cli_list(server, "events", "list")
     assert isinstance(listed, list) and [item["source"] for item in listed] == ["reprocess"]
 
 

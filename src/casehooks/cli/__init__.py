@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "users": ("casehooks.cli.access", "users_app", "People who sign in to the console, with their roles."),
     "tokens": ("casehooks.cli.access", "tokens_app", "API tokens with scopes, acting for a user."),
     "audit": ("casehooks.cli.audit", "audit_app", "The audit log of PHI reads: list it, verify its chain."),
+    "search": ("casehooks.cli.search", "search_app", "The blind search index of people: rebuild it."),
     "handlers": ("casehooks.cli.handlers", "handlers_app", "Registered handlers and live workers; retire one."),
     "jobs": ("casehooks.cli.jobs", "jobs_app", "Handler jobs: list them (blocked, late), skip or dead-letter one."),
 }

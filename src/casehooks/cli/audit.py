@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from casehooks.cli.common import opened_store
-from casehooks.cli.output import emit
+from casehooks.cli.output import emit_page
 from casehooks.store import Store, accounts
 from casehooks.store.audit import AuditEntry, trail_for
 from casehooks.store.engine import writer
@@ -46,13 +46,21 @@ def audit_read(store: Store, as_user: str | None, action: str, object_type: str,
 def list_command(
     user: Annotated[str | None, typer.Option(help="Only rows of this user.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
+    before: Annotated[str | None, typer.Option(help="Page cursor (`next` of the last page).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """The newest audit rows first."""
+    """The newest audit rows first, with the total."""
+    from casehooks.errors import BadFilter
+    from casehooks.store.reads import page_audit
+
     with opened_store() as store, store.engine.connect() as connection:
-        rows = accounts.list_audit(connection, username=user, limit=limit)
+        try:
+            page = page_audit(connection, username=user, limit=limit, before=before)
+        except BadFilter as exc:
+            raise typer.BadParameter(str(exc)) from None
     columns = ["id", "at", "username", "via", "client", "action", "object_type", "object_id"]
-    emit(rows, columns, as_json=as_json, title=f"{len(rows)} row(s)")
+    again = "casehooks audit list" + (f" --user {user}" if user else "")
+    emit_page(page, columns, as_json=as_json, noun="row(s)", again=again)
 
 
 @audit_app.command("verify")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,10 +12,10 @@ from rich.table import Table
 
 from casehooks.cli.audit import AsFlag, audit_read
 from casehooks.cli.common import opened_store
-from casehooks.cli.output import emit, print_json
-from casehooks.errors import InvalidCursor, NotFound
+from casehooks.cli.output import emit_page, print_json
+from casehooks.errors import BadFilter, InvalidCursor, NotFound
 from casehooks.events.enums import CaseStatus
-from casehooks.store.reads import attachment, list_cases
+from casehooks.store.reads import CaseFilter, attachment, page_cases
 
 cases_app = typer.Typer(help="Cases as the latest snapshots tell them, with their timelines.", no_args_is_help=True)
 attachments_app = typer.Typer(help="Attachment files, decrypted on the way out.", no_args_is_help=True)
@@ -27,15 +28,28 @@ RevealFlag = Annotated[bool, typer.Option("--reveal/--no-reveal", help="Show PHI
 def list_command(
     status: Annotated[CaseStatus | None, typer.Option(help="Only cases in this status.")] = None,
     organization: Annotated[str | None, typer.Option(help="Only cases of this organization id.")] = None,
+    since: Annotated[datetime | None, typer.Option(help="Updated at or after (ISO 8601).")] = None,
+    until: Annotated[datetime | None, typer.Option(help="Updated before (ISO 8601).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    before: Annotated[str | None, typer.Option(help="Page cursor (`next` of the last page).")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List cases, most recently updated first (no PHI)."""
+    """List cases, most recently updated first, with the total (no PHI)."""
+    where = CaseFilter(
+        status=status.value if status else None,
+        organization_id=organization,
+        since=since,
+        until=until,
+        limit=limit,
+        before=before,
+    )
     with opened_store() as store, store.engine.connect() as connection:
-        rows = list_cases(
-            connection, status=status.value if status else None, organization_id=organization, limit=limit
-        )
-    emit(rows, ["id", "short_id", "status", "type", "organization_id", "updated_at"], as_json=as_json)
+        try:
+            page = page_cases(connection, where)
+        except BadFilter as exc:
+            raise typer.BadParameter(str(exc)) from None
+    columns = ["id", "short_id", "status", "type", "organization_id", "updated_at"]
+    emit_page(page, columns, as_json=as_json, noun="case(s)", again="casehooks cases list")
 
 
 LimitFlag = Annotated[int, typer.Option(min=1, max=1000, help="Timeline entries per page.")]

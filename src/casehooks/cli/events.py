@@ -10,7 +10,7 @@ import typer
 
 from casehooks.cli.audit import AsFlag
 from casehooks.cli.common import opened_store, progress_bar
-from casehooks.cli.output import emit, print_json
+from casehooks.cli.output import emit, emit_page, print_json
 from casehooks.errors import NotFound
 from casehooks.events.enums import ActivityType
 
@@ -36,30 +36,33 @@ def list_command(
     case: Annotated[str | None, typer.Option(help="Only events of this case id.")] = None,
     status: Annotated[JobState | None, typer.Option(help="Only events whose job is in this state.")] = None,
     since: Annotated[datetime | None, typer.Option(help="Received at or after (ISO 8601).")] = None,
+    until: Annotated[datetime | None, typer.Option(help="Received before (ISO 8601).")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="Events per page.")] = 50,
-    before: Annotated[int | None, typer.Option(min=1, help="Page cursor: events older than this seq.")] = None,
-    after: Annotated[int | None, typer.Option(min=0, help="Page cursor: events newer than this seq.")] = None,
+    before: Annotated[str | None, typer.Option(help="Page cursor (`next` of the last page): older events.")] = None,
+    after: Annotated[str | None, typer.Option(help="Cursor or seq: only newer events.")] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List stored events, newest first; the last line (or stderr with --json) gives the next page's cursor."""
-    from casehooks.store.reads import EventFilter, list_events
+    """List stored events, newest first, with the total; the last line (or `next` with --json) is the next page."""
+    from casehooks.errors import BadFilter
+    from casehooks.store.reads import EventFilter, event_cursor, page_events
 
-    where = EventFilter(
-        event_type=event_type.value if event_type else None,
-        case_id=case,
-        job_status=status.value if status else None,
-        since=since,
-        limit=limit,
-        before_seq=before,
-        after_seq=after,
-    )
+    try:
+        where = EventFilter(
+            event_type=event_type.value if event_type else None,
+            case_id=case,
+            job_status=status.value if status else None,
+            since=since,
+            until=until,
+            limit=limit,
+            before_seq=event_cursor(before) if before else None,
+            after_seq=event_cursor(after) if after else None,
+        )
+    except BadFilter as exc:
+        raise typer.BadParameter(str(exc)) from None
     with opened_store() as store, store.engine.connect() as connection:
-        rows = list_events(connection, where)
-    next_cursor = rows[-1]["seq"] if len(rows) == limit else None
+        page = page_events(connection, where)
     columns = ["seq", "id", "event_type", "case_id", "received_at", "job_status", "job_attempts", "deviation_count"]
-    emit(rows, columns, as_json=as_json, title=f"{len(rows)} event(s)")
-    if next_cursor is not None:
-        typer.echo(f"more: casehooks events list --before {next_cursor}", err=as_json)
+    emit_page(page, columns, as_json=as_json, noun="event(s)", again="casehooks events list")
 
 
 @events_app.command("show")

@@ -55,3 +55,13 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, as_json: boo
     for line in cells:
         table.add_row(*line)
     Console().print(table)
+
+
+def emit_page(page: Any, columns: Sequence[str], *, as_json: bool, noun: str, again: str) -> None:
+    """Print a page of a list: JSON ``{items, next, total, total_estimated}``, or a table and the next command."""
+    if as_json:
+        print_json(page.as_dict())
+        return
+    emit(page.items, columns, as_json=False, title=f"{len(page.items)} of {page.total_label} {noun}")
+    if page.next is not None:
+        typer.echo(f"more: {again} --before {page.next}")

@@ -9,11 +9,12 @@ from typing import Annotated
 import typer
 
 from casehooks.cli.common import opened_store, progress_bar
-from casehooks.cli.output import emit
+from casehooks.cli.output import emit, emit_page
+from casehooks.errors import BadFilter
 from casehooks.settings import Settings
 from casehooks.signing import Authenticator
 from casehooks.store import Store
-from casehooks.store.reads import list_quarantine
+from casehooks.store.reads import page_quarantine
 
 OPERATOR = "cli:" + getpass.getuser()
 
@@ -32,13 +33,18 @@ class HeldState(StrEnum):
 def list_command(
     status: Annotated[HeldState, typer.Option(help="Which requests to list.")] = HeldState.held,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+    before: Annotated[str | None, typer.Option(help="Page cursor (`next` of the last page).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List refused requests with their reasons (headers masked, bodies never shown)."""
+    """List refused requests with their reasons (headers masked, bodies never shown), with the total."""
+    shown = None if status is HeldState.all else status.value
     with opened_store() as store, store.engine.connect() as connection:
-        rows = list_quarantine(connection, status=None if status is HeldState.all else status.value, limit=limit)
+        try:
+            page = page_quarantine(connection, status=shown, limit=limit, before=before)
+        except BadFilter as exc:
+            raise typer.BadParameter(str(exc)) from None
     columns = ["id", "received_at", "reason", "status_code", "size", "body_kept", "status", "detail"]
-    emit(rows, columns, as_json=as_json, title=f"{len(rows)} request(s)")
+    emit_page(page, columns, as_json=as_json, noun="request(s)", again=f"casehooks quarantine list --status {status}")
 
 
 @quarantine_app.command("reprocess")

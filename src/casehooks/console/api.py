@@ -12,10 +12,12 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from casehooks.console import models
 from casehooks.console.access import Reader
+from casehooks.console.finding import find
 from casehooks.console.identity import SESSION_COOKIE, Identities
 from casehooks.console.reading import Console
 from casehooks.errors import InvalidCursor, NotSignedIn
-from casehooks.store.reads import EventFilter
+from casehooks.events.enums import ActivityType, CaseStatus
+from casehooks.store.reads import CaseFilter, EventFilter, event_cursor
 
 CSRF_HEADER = "x-csrf-token"
 _bearer = HTTPBearer(auto_error=False, description="An API token from `casehooks tokens create`.")
@@ -24,11 +26,12 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": models.Problem, "description": "No valid token or session"},
     403: {"model": models.Problem, "description": "The role or token scopes do not allow this"},
     404: {"model": models.Problem, "description": "No such object"},
+    422: {"description": "A filter or cursor that cannot be read"},
 }
 MAX_SEQ = 2**62  # within a 64-bit database integer
 Limit = Annotated[int, Query(ge=1, le=1000)]
 Text = Annotated[str | None, Query(max_length=200)]
-Cursor = Annotated[str | None, Query(max_length=400, description="A cursor from the timeline's page.")]
+Cursor = Annotated[str | None, Query(max_length=400, description="A cursor from the previous page's answer.")]
 
 
 def api_router(console: Console, identities: Identities) -> APIRouter:
@@ -64,34 +67,32 @@ def api_router(console: Console, identities: Identities) -> APIRouter:
         ]
         return shown
 
-    @router.get("/events", response_model=list[models.EventSummary], tags=["events"])
+    @router.get("/events", response_model=models.EventPage, tags=["events"])
     def events(
         who: Who,
-        type: Text = None,
-        status: Text = None,
+        type: ActivityType | None = None,
+        status: models.JobStatus | None = None,
         case: Text = None,
         since: datetime | None = None,
         until: datetime | None = None,
         after: Annotated[
-            int | None, Query(ge=0, le=MAX_SEQ, description="Only events with a larger seq (live updates).")
+            str | None, Query(max_length=200, description="A cursor or seq: only newer events (live updates).")
         ] = None,
-        before: Annotated[
-            int | None, Query(ge=0, le=MAX_SEQ, description="Only events with a smaller seq (paging).")
-        ] = None,
+        before: Cursor = None,
         limit: Limit = 50,
-    ) -> list[dict[str, Any]]:
-        """Stored events, newest first: no payload data."""
+    ) -> dict[str, Any]:
+        """Stored events, newest first (no payload data), with the next page's cursor and the total."""
         where = EventFilter(
-            event_type=type,
+            event_type=type.value if type else None,
             case_id=case,
-            job_status=status,
+            job_status=status.value if status else None,
             since=since,
             until=until,
             limit=limit,
-            before_seq=before,
-            after_seq=after,
+            before_seq=event_cursor(before) if before else None,
+            after_seq=event_cursor(after) if after else None,
         )
-        return console.events(who, where)
+        return console.events_page(who, where).as_dict()
 
     @router.get("/events/{event_id}", response_model=models.EventDetail, tags=["events"])
     def event(who: Who, event_id: str) -> dict[str, Any]:
@@ -103,16 +104,41 @@ def api_router(console: Console, identities: Identities) -> APIRouter:
         """Run the event's handlers again (needs the actions scope)."""
         return {"queued": console.replay(who, event_id)}
 
-    @router.get("/cases", response_model=list[models.CaseSummary], tags=["cases"])
+    @router.get("/cases", response_model=models.CasePage, tags=["cases"])
     def cases(
         who: Who,
         short_id: Annotated[str | None, Query(max_length=64, description="The start of a short id.")] = None,
-        status: Text = None,
+        q: Annotated[
+            str | None,
+            Query(
+                max_length=200,
+                description="One search: a short id (or its start), case id, event id (its case), or with the "
+                "phi scope a patient's name, email or phone (blind index; audited).",
+            ),
+        ] = None,
+        status: CaseStatus | None = None,
         organization: Text = None,
+        since: Annotated[datetime | None, Query(description="Updated at or after.")] = None,
+        until: Annotated[datetime | None, Query(description="Updated before.")] = None,
+        before: Cursor = None,
         limit: Limit = 50,
-    ) -> list[dict[str, Any]]:
-        """Cases, most recently updated first: no PHI."""
-        return console.cases(who, short_id=short_id, status=status, organization_id=organization, limit=limit)
+    ) -> dict[str, Any]:
+        """Cases, most recently updated first (no PHI), with the next page's cursor and the total."""
+        found = find(console, who, q or "")
+        case_ids = found.case_ids
+        if found.open_path is not None:
+            case_ids = (found.case_id,) if found.case_id else ()
+        where = CaseFilter(
+            status=status.value if status else None,
+            organization_id=organization,
+            since=since,
+            until=until,
+            limit=limit,
+            before=before,
+            short_id=found.short_id or short_id,
+            case_ids=case_ids,
+        )
+        return {**console.cases_page(who, where).as_dict(), "notices": found.notices}
 
     @router.get(
         "/cases/{case}",
@@ -159,12 +185,15 @@ def api_router(console: Console, identities: Identities) -> APIRouter:
             },
         )
 
-    @router.get("/quarantine", response_model=list[models.QuarantineItem], tags=["quarantine"])
+    @router.get("/quarantine", response_model=models.QuarantinePage, tags=["quarantine"])
     def quarantine(
-        who: Who, status: Annotated[str, Query(pattern="^(held|reprocessed|all)$")] = "held"
-    ) -> list[dict[str, Any]]:
-        """Refused requests with their reasons (credentials masked, bodies never shown)."""
-        return console.quarantine(who, None if status == "all" else status)
+        who: Who,
+        status: Annotated[str, Query(pattern="^(held|reprocessed|all)$")] = "held",
+        before: Cursor = None,
+        limit: Limit = 100,
+    ) -> dict[str, Any]:
+        """Refused requests with their reasons (credentials masked, bodies never shown), newest first."""
+        return console.quarantine_page(who, None if status == "all" else status, limit, before).as_dict()
 
     @router.post("/quarantine/{record_id}/reprocess", response_model=models.ReprocessOutcome, tags=["actions"])
     def reprocess(who: Who, record_id: str) -> dict[str, Any]:
@@ -187,9 +216,9 @@ def api_router(console: Console, identities: Identities) -> APIRouter:
         """Queue every dead-lettered job again."""
         return {"queued": console.retry_dead(who)}
 
-    @router.get("/audit", response_model=list[models.AuditEntry], tags=["access"])
-    def audit(who: Who, username: Text = None, limit: Limit = 200) -> list[dict[str, Any]]:
-        """Who read PHI or acted, and when (admins only)."""
-        return console.audit_log(who, username=username, limit=limit)
+    @router.get("/audit", response_model=models.AuditPage, tags=["access"])
+    def audit(who: Who, username: Text = None, before: Cursor = None, limit: Limit = 200) -> dict[str, Any]:
+        """Who read PHI or acted, and when (admins only), newest first."""
+        return console.audit_page(who, username, limit, before).as_dict()
 
     return router

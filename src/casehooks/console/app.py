@@ -19,7 +19,7 @@ from casehooks.console.operations import Operations
 from casehooks.console.pages import HERE, client_of, error_page, pages_router
 from casehooks.console.policy import AccessPolicy
 from casehooks.console.reading import Console
-from casehooks.errors import AccessDenied, CasehooksError, NotFound, NotSignedIn
+from casehooks.errors import AccessDenied, BadFilter, CasehooksError, NotFound, NotSignedIn
 from casehooks.signing import Authenticator
 from casehooks.store import Store
 
@@ -97,5 +97,11 @@ def build_console(store: Store, authenticator: Authenticator, policy: AccessPoli
         if exc.status_code != 404 or _is_api(request) or not request.url.path.startswith("/console"):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return error_page(request, 404, "There is no such page.", visitor(request))
+
+    @app.exception_handler(BadFilter)
+    async def bad_filter(request: Request, exc: BadFilter) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": str(exc)}, status_code=422)
+        return error_page(request, 422, str(exc))
 
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -10,6 +11,25 @@ from pydantic import BaseModel, ConfigDict
 
 class Problem(BaseModel):
     detail: str
+
+
+class JobStatus(StrEnum):
+    """The states of an event's handler job, as the ``status`` filter accepts them."""
+
+    queued = "queued"
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    dead = "dead"
+
+
+class Paged(BaseModel):
+    """What every list answers besides its items: the next (older) page's cursor and the total matched."""
+
+    next: str | None
+    total: int
+    total_estimated: bool
+    notices: list[str] = []
 
 
 class EventSummary(BaseModel):
@@ -195,3 +215,19 @@ class Me(BaseModel):
     username: str
     role: str
     scopes: list[str]
+
+
+class EventPage(Paged):
+    items: list[EventSummary]
+
+
+class CasePage(Paged):
+    items: list[CaseSummary]
+
+
+class QuarantinePage(Paged):
+    items: list[QuarantineItem]
+
+
+class AuditPage(Paged):
+    items: list[AuditEntry]

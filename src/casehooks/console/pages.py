@@ -18,12 +18,13 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
+from casehooks.console import listing
 from casehooks.console.access import Reader, Scope
 from casehooks.console.auth import csrf_token, new_nonce, safe_next, same
+from casehooks.console.finding import find
 from casehooks.console.identity import SESSION_COOKIE, Identities, Outcome
 from casehooks.console.reading import Console
 from casehooks.errors import AccessDenied, InvalidCursor, NotSignedIn
-from casehooks.store.reads import EventFilter
 
 HERE = Path(__file__).parent
 LOGIN_COOKIE = "casehooks_login"
@@ -156,14 +157,18 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
     def events(request: Request) -> Response:
         who = reader_of(request)
         params = request.query_params
-        where = EventFilter(
-            event_type=params.get("type") or None,
-            job_status=params.get("status") or None,
-            case_id=params.get("case") or None,
-            limit=100,
+        page = console.events_page(who, listing.event_filter(params))
+        return render(
+            request,
+            "events.html",
+            who,
+            events=page.items,
+            page=page,
+            next_link=listing.next_link("/console/events", params, page.next),
+            filters=dict(params),
+            event_types=listing.EVENT_TYPES,
+            job_states=listing.JOB_STATES,
         )
-        rows = console.events(who, where)
-        return render(request, "events.html", who, events=rows, filters=dict(params))
 
     @router.get("/events/{event_id}")
     def event(request: Request, event_id: str) -> Response:
@@ -180,12 +185,27 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
     @router.get("/cases")
     def cases(request: Request) -> Response:
         who = reader_of(request)
-        query = request.query_params.get("q", "").strip()[:64]
-        status = request.query_params.get("status") or None
-        found = console.cases(who, short_id=query or None, status=status, limit=100)
-        if query and len(found) == 1:
-            return RedirectResponse(f"/console/cases/{quote(found[0]['id'])}", status_code=303)
-        return render(request, "cases.html", who, cases=found, query=query)
+        params = request.query_params
+        query = params.get("q", "").strip()[:200]
+        found = find(console, who, query)
+        if found.open_path:
+            return RedirectResponse(quote(found.open_path), status_code=303)
+        where = listing.case_filter(params, short_id=found.short_id, case_ids=found.case_ids)
+        page = console.cases_page(who, where)
+        if query and page.total == 1 and not params.get("before") and found.case_ids is None:
+            return RedirectResponse(f"/console/cases/{quote(page.items[0]['id'])}", status_code=303)
+        return render(
+            request,
+            "cases.html",
+            who,
+            cases=page.items,
+            page=page,
+            notices=found.notices,
+            next_link=listing.next_link("/console/cases", params, page.next),
+            query=query,
+            filters=dict(params),
+            case_states=listing.CASE_STATES,
+        )
 
     @router.get("/cases/{case}")
     def case(request: Request, case: str) -> Response:
@@ -229,9 +249,13 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
     @router.get("/quarantine")
     def quarantine(request: Request) -> Response:
         who = reader_of(request)
-        status = request.query_params.get("status", "held")
-        rows = console.quarantine(who, None if status == "all" else status)
-        return render(request, "quarantine.html", who, held=rows, status=status)
+        params = request.query_params
+        status = listing.choice(params, "status", listing.QUARANTINE_STATES) or "held"
+        page = console.quarantine_page(
+            who, None if status == "all" else status, listing.PAGE_SIZE, listing.cursor(params)
+        )
+        next_link = listing.next_link("/console/quarantine", {**params, "status": status}, page.next)
+        return render(request, "quarantine.html", who, held=page.items, page=page, status=status, next_link=next_link)
 
     @router.post("/quarantine/{record_id}/reprocess")
     async def reprocess(request: Request, record_id: str) -> Response:
@@ -242,8 +266,11 @@ def pages_router(console: Console, identities: Identities) -> APIRouter:
     @router.get("/audit")
     def audit(request: Request) -> Response:
         who = reader_of(request)
-        username = request.query_params.get("user") or None
-        return render(request, "audit.html", who, entries=console.audit_log(who, username=username))
+        params = request.query_params
+        username = (params.get("user") or "")[:80] or None
+        page = console.audit_page(who, username, listing.PAGE_SIZE, listing.cursor(params))
+        next_link = listing.next_link("/console/audit", params, page.next)
+        return render(request, "audit.html", who, entries=page.items, page=page, next_link=next_link)
 
     return router
 

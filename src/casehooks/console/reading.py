@@ -16,6 +16,7 @@ from casehooks.signing import Authenticator
 from casehooks.store import Store, accounts, reads, stats
 from casehooks.store import queue as jobs
 from casehooks.store.engine import writer
+from casehooks.store.paging import Page
 from casehooks.store.tables import JobRow, QuarantineRow
 from casehooks.store.timeline import case_timeline
 
@@ -59,6 +60,26 @@ class Console:
         require(reader, Scope.READ)
         with self.store.engine.connect() as connection:
             return reads.list_events(connection, where)
+
+    def events_page(self, reader: Reader, where: reads.EventFilter) -> Page:
+        require(reader, Scope.READ)
+        with self.store.engine.connect() as connection:
+            return reads.page_events(connection, where)
+
+    def cases_page(self, reader: Reader, where: reads.CaseFilter) -> Page:
+        require(reader, Scope.READ)
+        with self.store.engine.connect() as connection:
+            return reads.page_cases(connection, where)
+
+    def quarantine_page(self, reader: Reader, status: str | None, limit: int, before: str | None) -> Page:
+        require(reader, Scope.READ)
+        with self.store.engine.connect() as connection:
+            return reads.page_quarantine(connection, status=status, limit=limit, before=before)
+
+    def audit_page(self, reader: Reader, username: str | None, limit: int, before: str | None) -> Page:
+        require(reader, Scope.ADMIN)
+        with self.store.engine.connect() as connection:
+            return reads.page_audit(connection, username=username, limit=limit, before=before)
 
     def event(self, reader: Reader, event_id: str) -> dict[str, Any]:
         require(reader, Scope.READ)

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from casehooks.errors import ConfigurationError, SchemaError, StoreUnavailable
 from casehooks.events import CaseCommentAdded, Event
 from casehooks.events.wire import dump_json, load_json
+from casehooks.store import search
 from casehooks.store.case_objects import KINDS
 from casehooks.store.files import FileStore
 from casehooks.store.mapping import EventRows, FileOutcome, SealedRow, event_rows
@@ -294,6 +295,8 @@ def commit_event(connection: Connection, prepared: Prepared, run_at: datetime) -
             raise ConfigurationError("a prepared event with cases or people needs its vault to commit")
         for mention in prepared.mentions:
             _merge_mention(connection, statements, prepared.vault, mention, prepared)
+            if mention.table == "people":  # the blind index (store/search.py): digests only, no plaintext
+                search.index_person(connection, prepared.vault.keyring, mention.key, mention.details)
     for table in ("activities", "comments", "attachments", "timeline_links"):
         rows = prepared.rows.get(table)
         if rows:

@@ -6,15 +6,17 @@ Listings return plain columns only. PHI is opened (unsealed) only where a caller
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Select, func, or_, select
 
-from casehooks.errors import NotFound
+from casehooks.errors import BadFilter, NotFound
 from casehooks.events.wire import load_json
 from casehooks.store import ordering
+from casehooks.store.access_tables import AuditRow
+from casehooks.store.paging import Page, count, cursor_int, cursor_time, decode_cursor, encode_cursor
 from casehooks.store.tables import (
     AttachmentRow,
     CaseRow,
@@ -43,25 +45,20 @@ def _plain(row: Any, *skip: str) -> dict[str, Any]:
     return {key: value for key, value in row._mapping.items() if key not in skip and not key.endswith("_sealed")}
 
 
-def list_events(connection: Connection, where: EventFilter) -> list[dict[str, Any]]:
-    query: Select[Any] = (
-        select(  # type: ignore[assignment]
-            EventRow.seq,
-            EventRow.id,
-            EventRow.event_type,
-            EventRow.case_id,
-            EventRow.received_at,
-            EventRow.body_size,
-            EventRow.source,
-            EventRow.deviations,
-            JobRow.id.label("job_id"),
-            JobRow.status.label("job_status"),
-            JobRow.attempts.label("job_attempts"),
-        )
-        .join(JobRow, JobRow.event_id == EventRow.id, isouter=True)
-        .order_by(EventRow.seq.desc())
-        .limit(where.limit)
-    )
+def _events_query(where: EventFilter) -> Select[Any]:
+    query: Select[Any] = select(  # type: ignore[assignment]
+        EventRow.seq,
+        EventRow.id,
+        EventRow.event_type,
+        EventRow.case_id,
+        EventRow.received_at,
+        EventRow.body_size,
+        EventRow.source,
+        EventRow.deviations,
+        JobRow.id.label("job_id"),
+        JobRow.status.label("job_status"),
+        JobRow.attempts.label("job_attempts"),
+    ).join(JobRow, JobRow.event_id == EventRow.id, isouter=True)
     if where.event_type:
         query = query.where(EventRow.event_type == where.event_type)
     if where.case_id:
@@ -72,6 +69,31 @@ def list_events(connection: Connection, where: EventFilter) -> list[dict[str, An
         query = query.where(EventRow.received_at >= where.since)
     if where.until:
         query = query.where(EventRow.received_at < where.until)
+    return query
+
+
+def _events_counted(where: EventFilter) -> Select[Any]:
+    """The rows ``where`` matches, as cheaply as they can be counted: the jobs join only when filtering by it."""
+    query: Select[Any] = select(EventRow.seq)
+    if where.job_status:
+        query = query.join(JobRow, JobRow.event_id == EventRow.id).where(JobRow.status == where.job_status)
+    if where.event_type:
+        query = query.where(EventRow.event_type == where.event_type)
+    if where.case_id:
+        query = query.where(EventRow.case_id == where.case_id)
+    if where.since:
+        query = query.where(EventRow.received_at >= where.since)
+    if where.until:
+        query = query.where(EventRow.received_at < where.until)
+    return query
+
+
+def _filtered(where: EventFilter) -> bool:
+    return any((where.event_type, where.case_id, where.job_status, where.since, where.until))
+
+
+def list_events(connection: Connection, where: EventFilter) -> list[dict[str, Any]]:
+    query = _events_query(where).order_by(EventRow.seq.desc()).limit(where.limit)
     if where.before_seq:
         query = query.where(EventRow.seq < where.before_seq)
     if where.after_seq is not None:
@@ -82,6 +104,23 @@ def list_events(connection: Connection, where: EventFilter) -> list[dict[str, An
         item["deviation_count"] = len(row.deviations or [])
         events.append(item)
     return events
+
+
+def event_cursor(cursor: str) -> int:
+    """The seq an events cursor stands for; a bare seq number is accepted too (the live view follows seqs)."""
+    if cursor.isdigit() and len(cursor) < 19:
+        return int(cursor)
+    return cursor_int(decode_cursor("events", cursor, 1)[0])
+
+
+def page_events(connection: Connection, where: EventFilter) -> Page:
+    """A page of ``list_events`` with the next page's cursor and the total the filter matches."""
+    items = list_events(connection, replace(where, limit=where.limit + 1))
+    more = len(items) > where.limit
+    items = items[: where.limit]
+    total, estimated = count(connection, _events_counted(where), table="events", filtered=_filtered(where))
+    following = encode_cursor("events", items[-1]["seq"]) if more and items else None
+    return Page(items, following, total, estimated)
 
 
 def event_detail(connection: Connection, event_id: str) -> dict[str, Any]:
@@ -150,6 +189,67 @@ def sealed_body(connection: Connection, vault: Vault, event_id: str) -> tuple[by
     return vault.open(row.dek_id, row.body_sealed, f"events:{event_id}".encode()), list(row.deviations or [])
 
 
+@dataclass(frozen=True, slots=True)
+class CaseFilter:
+    """Which cases a list shows. ``case_ids`` (from a search) narrows to those ids; an empty tuple matches none."""
+
+    status: str | None = None
+    organization_id: str | None = None
+    short_id: str | None = None
+    case_ids: tuple[str, ...] | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 50
+    before: str | None = None
+
+
+def _cases_query(where: CaseFilter) -> Select[Any]:
+    query: Select[Any] = select(CaseRow.__table__)
+    if where.short_id:
+        pattern = where.short_id.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(func.upper(CaseRow.short_id).like(pattern, escape="\\"))
+    if where.case_ids is not None:
+        query = query.where(CaseRow.id.in_(where.case_ids))
+    if where.status:
+        query = query.where(CaseRow.status == where.status)
+    if where.organization_id:
+        query = query.where(CaseRow.organization_id == where.organization_id)
+    if where.since:
+        query = query.where(CaseRow.updated_at >= where.since)
+    if where.until:
+        query = query.where(CaseRow.updated_at < where.until)
+    return query
+
+
+def page_cases(connection: Connection, where: CaseFilter) -> Page:
+    """Cases, most recently updated first (cases never updated last), a page at a time."""
+    query = _cases_query(where)
+    if where.before:
+        updated, case_id = decode_cursor("cases", where.before, 2)
+        at = cursor_time(updated)
+        if not isinstance(case_id, str):
+            raise BadFilter("cursor", "not a cursor of this list")
+        if at is None:
+            query = query.where(CaseRow.updated_at.is_(None), CaseRow.id < case_id)
+        else:
+            query = query.where(
+                or_(
+                    CaseRow.updated_at < at,
+                    (CaseRow.updated_at == at) & (CaseRow.id < case_id),
+                    CaseRow.updated_at.is_(None),
+                )
+            )
+    query = query.order_by(CaseRow.updated_at.desc().nulls_last(), CaseRow.id.desc()).limit(where.limit + 1)
+    rows = connection.execute(query).all()
+    items = [_case_columns(case) for case in rows[: where.limit]]
+    following = None
+    if len(rows) > where.limit:
+        following = encode_cursor("cases", rows[where.limit - 1].updated_at, rows[where.limit - 1].id)
+    filtered = any((where.status, where.organization_id, where.short_id, where.case_ids is not None, where.since))
+    total, estimated = count(connection, _cases_query(where), table="cases", filtered=filtered or bool(where.until))
+    return Page(items, following, total, estimated)
+
+
 def list_cases(
     connection: Connection,
     *,
@@ -159,15 +259,8 @@ def list_cases(
     limit: int = 50,
 ) -> list[dict[str, Any]]:
     """Cases, most recently updated first; ``short_id`` matches the start of a short id, in any case."""
-    query: Select[Any] = select(CaseRow.__table__).order_by(CaseRow.updated_at.desc()).limit(limit)
-    if short_id:
-        pattern = short_id.upper().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        query = query.where(func.upper(CaseRow.short_id).like(pattern, escape="\\"))
-    if status:
-        query = query.where(CaseRow.status == status)
-    if organization_id:
-        query = query.where(CaseRow.organization_id == organization_id)
-    return [_case_columns(case) for case in connection.execute(query).all()]
+    where = CaseFilter(status=status, organization_id=organization_id, short_id=short_id, limit=limit)
+    return page_cases(connection, where).items
 
 
 def _columns(row: Any) -> dict[str, Any]:
@@ -216,13 +309,59 @@ def attachment(connection: Connection, vault: Vault, attachment_id: str, *, reve
     return shown
 
 
-def list_quarantine(connection: Connection, *, status: str | None = "held", limit: int = 100) -> list[dict[str, Any]]:
-    query: Select[Any] = select(QuarantineRow.__table__).order_by(QuarantineRow.received_at.desc()).limit(limit)
-    if status:
-        query = query.where(QuarantineRow.status == status)
+def _quarantine_query(status: str | None) -> Select[Any]:
+    query: Select[Any] = select(QuarantineRow.__table__)
+    return query.where(QuarantineRow.status == status) if status else query
+
+
+def page_quarantine(
+    connection: Connection, *, status: str | None = "held", limit: int = 100, before: str | None = None
+) -> Page:
+    """Refused requests, newest first, a page at a time."""
+    query = _quarantine_query(status)
+    if before:
+        received, record_id = decode_cursor("quarantine", before, 2)
+        at = cursor_time(received)
+        if at is None or not isinstance(record_id, str):
+            raise BadFilter("cursor", "not a cursor of this list")
+        query = query.where(
+            or_(
+                QuarantineRow.received_at < at,
+                (QuarantineRow.received_at == at) & (QuarantineRow.id < record_id),
+            )
+        )
+    query = query.order_by(QuarantineRow.received_at.desc(), QuarantineRow.id.desc()).limit(limit + 1)
+    rows = connection.execute(query).all()
     items = []
-    for row in connection.execute(query).all():
+    for row in rows[:limit]:
         item = _columns(row)
         item["body_kept"] = row.body_sealed is not None
         items.append(item)
-    return items
+    following = None
+    if len(rows) > limit:
+        following = encode_cursor("quarantine", rows[limit - 1].received_at, rows[limit - 1].id)
+    total, estimated = count(connection, _quarantine_query(status), table="quarantine", filtered=bool(status))
+    return Page(items, following, total, estimated)
+
+
+def list_quarantine(connection: Connection, *, status: str | None = "held", limit: int = 100) -> list[dict[str, Any]]:
+    return page_quarantine(connection, status=status, limit=limit).items
+
+
+def _audit_query(username: str | None) -> Select[Any]:
+    query: Select[Any] = select(AuditRow.__table__)
+    return query.where(AuditRow.username == username) if username else query
+
+
+def page_audit(
+    connection: Connection, *, username: str | None = None, limit: int = 200, before: str | None = None
+) -> Page:
+    """Audit rows, newest first, a page at a time (the chain's MACs are not shown)."""
+    query = _audit_query(username)
+    if before:
+        query = query.where(AuditRow.id < cursor_int(decode_cursor("audit", before, 1)[0]))
+    rows = connection.execute(query.order_by(AuditRow.id.desc()).limit(limit + 1)).all()
+    items = [dict(row._mapping) for row in rows[:limit]]
+    following = encode_cursor("audit", rows[limit - 1].id) if len(rows) > limit else None
+    total, estimated = count(connection, _audit_query(username), table="audit_log", filtered=bool(username))
+    return Page(items, following, total, estimated)

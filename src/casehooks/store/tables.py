@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -467,3 +468,28 @@ class ActiveMasterKeyRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     key_id: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(Stamp)
+
+
+# ---- Search: the blind index of people's names, emails and phones (migration 0014, store/search.py) ----
+
+
+class SearchTermRow(Base):
+    """One way a person is found: an HMAC of a normalised name, name token, email or phone; never the value."""
+
+    __tablename__ = "search_terms"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    person_id: Mapped[str] = mapped_column(Id, index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    digest: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (
+        UniqueConstraint("person_id", "kind", "digest", "key_id"),
+        Index("ix_search_terms_digest", "digest", "key_id"),
+    )
+
+
+# Keyset paging (migration 0014): each list filter beside its order, so a page reads only its rows.
+Index("ix_events_type_seq", EventRow.event_type, EventRow.seq)
+Index("ix_events_case_seq", EventRow.case_id, EventRow.seq)
+Index("ix_cases_status_updated", CaseRow.status, CaseRow.updated_at)

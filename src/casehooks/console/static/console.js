@@ -26,7 +26,8 @@
     if (table.dataset.filterCase) { query.set("case", table.dataset.filterCase); }
     fetch("/api/events?" + query.toString(), { credentials: "same-origin", headers: { accept: "application/json" } })
       .then(function (response) { return response.ok ? response.json() : []; })
-      .then(function (events) {
+      .then(function (answer) {
+        var events = Array.isArray(answer) ? answer : (answer.items || []);
         var empty = body.querySelector("tr.empty");
         if (events.length && empty) { empty.remove(); }
         events.slice().reverse().forEach(function (event) {

@@ -1,0 +1,66 @@
+"""Keyset paging over real stores: pages that never repeat or skip a row under inserts, totals, bad cursors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from casehooks.errors import BadFilter
+from casehooks.events import parse_object, stringify
+from casehooks.store import Store, paging
+from casehooks.store.reads import CaseFilter, EventFilter, event_cursor, page_cases, page_events, page_quarantine
+from tests.receiver.events import comment_event
+
+pytestmark = pytest.mark.integration
+
+
+def ingest(store: Store, count: int) -> None:
+    for _ in range(count):
+        wire = comment_event()
+        store.commit(store.prepare(parse_object(wire), stringify(wire)))
+
+
+def test_paging_through_events_while_new_ones_arrive_shows_each_older_event_once(store: Store) -> None:
+    ingest(store, 7)
+    with store.engine.connect() as connection:
+        everything = [row["id"] for row in page_events(connection, EventFilter(limit=100)).items]
+        first = page_events(connection, EventFilter(limit=3))
+    ingest(store, 2)  # arrivals after the first page never shift the next ones
+    seen = [row["id"] for row in first.items]
+    cursor = first.next
+    with store.engine.connect() as connection:
+        while cursor is not None:
+            page = page_events(connection, EventFilter(limit=3, before_seq=event_cursor(cursor)))
+            seen += [row["id"] for row in page.items]
+            cursor = page.next
+            assert page.total == 9
+    assert seen == everything
+    assert first.total == 7
+    assert first.total_estimated is False
+
+
+def test_cases_page_through_by_update_time_and_id(store: Store) -> None:
+    ingest(store, 5)  # one case, many events: cases from several snapshots are one row
+    with store.engine.connect() as connection:
+        page = page_cases(connection, CaseFilter(limit=1))
+        assert page.total == 1
+        assert page.next is None
+        assert page_cases(connection, CaseFilter(case_ids=())).items == []
+
+
+def test_a_total_past_the_cap_is_labelled_an_estimate(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    ingest(store, 5)
+    monkeypatch.setattr(paging, "COUNT_CAP", 3)
+    with store.engine.connect() as connection:
+        page = page_events(connection, EventFilter(limit=2, event_type="ADD_CASE_COMMENT"))
+    assert (page.total, page.total_estimated, page.total_label) == (3, True, "3+")
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["", "!!!", "bm90IGpzb24", paging.encode_cursor("events", 5), paging.encode_cursor("quarantine", "x")],
+)
+def test_a_cursor_of_another_list_or_garbage_is_a_bad_filter(store: Store, cursor: Any) -> None:
+    with store.engine.connect() as connection, pytest.raises(BadFilter):
+        page_quarantine(connection, before=cursor or "e30")
