@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from concurrent.futures import Future
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from casehooks.crypto import Keyring
 from casehooks.events import parse_event
+from casehooks.settings import Settings
 from casehooks.store import Store
 from casehooks.store.engine import writer
 from casehooks.store.ingest import Prepared
 from casehooks.store.quarantine import Refusal, purge_all_stored, recount, totals
 from casehooks.store.tables import EventRow, QuarantineRow
+from tests.processes import casehooks_env, run_cli
 from tests.receiver.events import body_of, comment_event
 
 pytestmark = pytest.mark.integration
@@ -111,3 +115,23 @@ def test_the_sweep_deletes_every_held_body_whose_event_is_stored_and_recounts(st
     with store.engine.connect() as connection:
         assert (totals(connection).row_count, totals(connection).body_bytes) == (1, len(waiting_body))
         assert connection.execute(select(func.count()).select_from(EventRow)).scalar() == 3
+
+
+@pytest.mark.acceptance
+def test_the_purge_command_deletes_held_bodies_of_stored_events(tmp_path: Path) -> None:
+    key = Keyring.generate_entry()
+    store = Store.open(Settings(data_dir=tmp_path / "data", master_key=key))
+    try:
+        body, prepared = prepared_event(store)
+        hold_timed_out(store, body, prepared.event_id)
+        assert store.commit(prepared) is True
+        assert len(held_rows(store)) == 1
+    finally:
+        store.close()
+    result = run_cli(casehooks_env(tmp_path / "data", master_key=key), "quarantine", "purge")
+    assert result.stdout.startswith("1 held request(s)")
+    store = Store.open(Settings(data_dir=tmp_path / "data", master_key=key), upgrade=False, create=False)
+    try:
+        assert held_rows(store) == []
+    finally:
+        store.close()

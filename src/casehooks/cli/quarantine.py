@@ -1,4 +1,4 @@
-"""``casehooks quarantine list|reprocess``."""
+"""``casehooks quarantine list|reprocess|purge``."""
 
 from __future__ import annotations
 
@@ -70,3 +70,14 @@ def reprocess_command(
                 advance(1)
     rows = [{"id": r.record_id, "outcome": r.outcome, "event_id": r.event_id, "reason": r.reason} for r in results]
     emit(rows, ["id", "outcome", "event_id", "reason"], as_json=as_json, title="reprocessed")
+
+
+@quarantine_app.command("purge")
+def purge_command() -> None:
+    """Delete held requests whose events are stored after all (a commit that landed after its 503), bodies too."""
+    from casehooks.store.engine import writer
+    from casehooks.store.quarantine import purge_all_stored
+
+    with opened_store() as store, writer(store.engine).begin() as connection:
+        deleted = purge_all_stored(connection)
+    typer.echo(f"{deleted} held request(s) of stored events deleted")
