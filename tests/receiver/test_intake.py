@@ -107,6 +107,9 @@ def service(tmp_path: Path) -> Iterator[Service]:
             webhook_secret=SECRET,
             console=False,
             quarantine_max_rows=TOTAL + 1,
+            # What is checked is how bodies are classified, not timeouts: on a loaded machine 32 concurrent
+            # refusals queued on SQLite's one writer must not reach the database timeout and answer 503.
+            database_timeout_seconds=120,
         ),
         run_worker=False,
     )
