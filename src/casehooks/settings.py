@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # Durability and readiness: /readyz fails below this much free disk; its checks are reused this long.
     ready_min_free_bytes: int = Field(default=256 * 1024 * 1024, ge=0)
     ready_cache_seconds: float = Field(default=1.5, ge=0)
+    # Database timeouts: connecting, each statement, each lock wait and a request's wait for its commit; a hung
+    # database answers 503 within a few of these instead of holding requests as long as it hangs.
+    database_timeout_seconds: float = Field(default=5.0, gt=0)
 
     @field_validator("data_dir")
     @classmethod

@@ -126,6 +126,9 @@ def _settings(data_dir: Path) -> Settings:
         webhook_secret=SECRET,
         console=False,
         quarantine_max_rows=TOTAL + 1,
+        # What is checked is how bodies are classified, not timeouts: on a loaded machine concurrent refusals
+        # queued on SQLite's one writer must not reach the database timeout and answer 503.
+        database_timeout_seconds=120,
     )
 
 

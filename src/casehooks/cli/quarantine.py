@@ -1,4 +1,4 @@
-"""``casehooks quarantine list|reprocess``."""
+"""``casehooks quarantine list|reprocess|purge``."""
 
 from __future__ import annotations
 
@@ -119,3 +119,14 @@ def _dry_run(store: Store, authenticator: Authenticator, record_ids: list[str], 
                 would = f"stay held: {checked.reason}" if isinstance(checked, Refusal) else "accept"
             rows.append({"id": record_id, "reason": str(reason or ""), "would": would})
     return rows
+
+
+@quarantine_app.command("purge")
+def purge_command() -> None:
+    """Delete held requests whose events are stored after all (a commit that landed after its 503), bodies too."""
+    from casehooks.store.engine import writer
+    from casehooks.store.quarantine import purge_all_stored
+
+    with opened_store() as store, writer(store.engine).begin() as connection:
+        deleted = purge_all_stored(connection)
+    typer.echo(f"{deleted} held request(s) of stored events deleted")

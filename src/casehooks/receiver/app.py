@@ -61,7 +61,8 @@ def receiver_routes(
             answer = await intake.receive(cast(bytes, received.body), headers)
         finally:
             budget.give_back(received.held)  # verified, stored or refused: no longer unverified bytes
-        return _JSON(answer.body, status_code=answer.status_code)
+        retry = {"retry-after": str(answer.retry_after)} if answer.retry_after is not None else None
+        return _JSON(answer.body, status_code=answer.status_code, headers=retry)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})

@@ -2,29 +2,42 @@
 
 Every refusal is recorded in the quarantine with its reason before it is answered, so a genuine event refused
 by a misconfiguration can be reprocessed. Work on bytes runs in threads; the event loop only waits.
+
+Every wait on the database is bounded by its timeout (``CASEHOOKS_DATABASE_TIMEOUT_SECONDS``): a request whose
+commit does not land in time answers 503 and holds its body (reason ``store_unavailable``); recording that
+refusal is bounded the same way. A hung database thus costs a request a few timeouts, never as long as it hangs.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import anyio.to_thread
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from casehooks.errors import SchemaError, SignatureError, StoreUnavailable
 from casehooks.events import Event, parse_event
 from casehooks.receiver.metrics import Metrics
 from casehooks.signing import Authenticator
 from casehooks.store import Store
+from casehooks.store.engine import database_timeout
 from casehooks.store.ingest import Prepared
 from casehooks.store.quarantine import Refusal
 
 log = structlog.get_logger("casehooks.receiver")
+
+# Authenticating, parsing and storing an event's files may upload tens of MB to the blob store, so it is bounded
+# more loosely than a database wait; it still ends when the database it reads hangs.
+PREPARE_TIMEOUT_FACTOR = 6
+MIN_PREPARE_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +46,7 @@ class Answer:
 
     status_code: int
     body: dict[str, Any]
+    retry_after: int | None = None
 
 
 def check(authenticator: Authenticator, body: bytes, headers: Mapping[str, str]) -> Event | Refusal:
@@ -55,21 +69,29 @@ class Intake:
         self._authenticator = authenticator
         self._metrics = metrics
         self._writer = store.start_writer()
+        self._timeout = database_timeout(store.engine)
+        self._prepare_timeout = max(MIN_PREPARE_TIMEOUT_SECONDS, PREPARE_TIMEOUT_FACTOR * self._timeout)
         static = authenticator.static_header
         self._secret_names = frozenset({static.name.lower()}) if static else frozenset()
 
     async def receive(self, body: bytes, headers: Mapping[str, str]) -> Answer:
         started = time.perf_counter()
         self._metrics.received.inc()
+        prepared: Prepared | Refusal | None = None
         try:
-            prepared = await anyio.to_thread.run_sync(self._check_and_prepare, body, headers)
+            with anyio.fail_after(self._prepare_timeout):
+                prepared = await anyio.to_thread.run_sync(
+                    self._check_and_prepare, body, headers, abandon_on_cancel=True
+                )
             if isinstance(prepared, Refusal):
                 return await self.refuse(prepared, body, len(body), headers)
-            accepted = await _wait(self._writer.submit(prepared))
-        except StoreUnavailable as exc:
+            accepted = await self._commit(prepared)
+        except (StoreUnavailable, TimeoutError) as exc:
             self._metrics.unavailable.inc()
-            log.error("store_unavailable", error=str(exc))
-            return Answer(503, {"status": "unavailable", "error": "the event could not be stored; retry later"})
+            log.error("store_unavailable", error=type(exc).__name__)
+            event_id = prepared.event_id if isinstance(prepared, Prepared) else None
+            refusal = Refusal("store_unavailable", "the event could not be stored now; retry later", 503, event_id)
+            return await self.refuse(refusal, body, len(body), headers)
         except Exception as exc:  # a fault of ours, not of the input: keep the body, ask for a retry
             log.exception("intake_failed", error=type(exc).__name__)
             refusal = Refusal("internal_error", f"the receiver failed ({type(exc).__name__}); retry later", 503)
@@ -85,6 +107,13 @@ class Intake:
         log.info("event_duplicate", event_id=prepared.event_id)
         return Answer(200, {"status": "duplicate", "id": prepared.event_id})
 
+    async def _commit(self, prepared: Prepared) -> bool:
+        # Waiting no longer than the timeout cancels the future: the writer then skips the event if it has not
+        # started on it, and if the commit lands late anyway the event is stored and its held body purged.
+        future = self._writer.submit(prepared)
+        with anyio.fail_after(self._timeout):
+            return await _wait(future)
+
     def _check_and_prepare(self, body: bytes, headers: Mapping[str, str]) -> Prepared | Refusal:
         # One trip to a worker thread for all the work on bytes: authenticate, parse, store files, seal.
         checked = check(self._authenticator, body, headers)
@@ -94,6 +123,9 @@ class Intake:
             return self._store.prepare(checked, body)
         except StoreUnavailable:
             raise
+        except SQLAlchemyError as exc:
+            # The database failed (a data key could not be written, a lookup timed out): retry later, never 4xx.
+            raise StoreUnavailable("the store could not prepare the event") from exc
         except SchemaError as exc:
             return Refusal("schema", f"{exc.path}: {exc.reason}", 400)
         except Exception as exc:
@@ -105,17 +137,22 @@ class Intake:
     async def refuse(self, refusal: Refusal, body: bytes | None, size: int, headers: Mapping[str, str]) -> Answer:
         """Quarantine a refused request, then answer its status with the reason."""
         self._metrics.count_refused(refusal.reason)
+        record_id: str | None = None
         try:
-            record_id = await anyio.to_thread.run_sync(
-                self._store.hold, refusal, body, size, headers, self._secret_names
-            )
-        except StoreUnavailable:
-            record_id = None
-            log.error("quarantine_unavailable", reason=refusal.reason)
+            # A hung database would hold the answer as long as it hangs: the recording is abandoned after the
+            # timeout (it may still land later) and the refusal is answered all the same.
+            with anyio.fail_after(self._timeout):
+                record_id = await anyio.to_thread.run_sync(
+                    self._store.hold, refusal, body, size, headers, self._secret_names, abandon_on_cancel=True
+                )
+        except (StoreUnavailable, TimeoutError) as exc:
+            self._metrics.quarantine_unrecorded.inc()
+            log.error("quarantine_unavailable", reason=refusal.reason, error=type(exc).__name__)
         log.warning("request_refused", reason=refusal.reason, detail=refusal.detail, quarantine_id=record_id)
         return Answer(
             refusal.status_code,
             {"status": "refused", "reason": refusal.reason, "error": refusal.detail, "quarantine_id": record_id},
+            retry_after=math.ceil(self._timeout) if refusal.status_code == 503 else None,
         )
 
 

@@ -30,6 +30,7 @@ REFUSAL_REASONS = frozenset(
         "busy",
         "internal_error",
         "unprocessable",
+        "store_unavailable",
     }
 )
 
@@ -74,6 +75,11 @@ class Metrics:
         )
         self.unavailable = Counter(
             "casehooks_store_unavailable", "Requests answered 503: the store could not commit", registry=self.registry
+        )
+        self.quarantine_unrecorded = Counter(
+            "casehooks_refusals_unrecorded",
+            "Refusals answered but not recorded in the quarantine: the database did not answer in time",
+            registry=self.registry,
         )
         self.handler_runs = Counter(
             "casehooks_handler_runs", "Handler runs by outcome", ["outcome"], registry=self.registry

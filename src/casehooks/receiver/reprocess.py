@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import socket
 from dataclasses import dataclass
 
@@ -13,8 +14,9 @@ from casehooks.store import Store, accounts
 from casehooks.store import quarantine as held
 from casehooks.store.audit import AuditEntry
 from casehooks.store.engine import writer
+from casehooks.store.ingest import event_id_of
 from casehooks.store.quarantine import Refusal
-from casehooks.store.tables import QuarantineRow
+from casehooks.store.tables import EventRow, QuarantineRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,8 +68,39 @@ def reprocess(
         with writer(store.engine).begin() as connection:
             held.resolve(connection, record_id, "held", detail=checked.detail)
         return Reprocessed(record_id, "refused", reason=checked.reason)
+    event_id = event_id_of(checked, hashlib.sha256(request.body).hexdigest())
+    if _stored(store, event_id):
+        # Refused while the store did not answer, yet its commit landed late (or a retry was stored since):
+        # no second event and no second copy of its body.
+        _resolve_duplicate(store, record_id, event_id, operator)
+        return Reprocessed(record_id, "duplicate", event_id)
     prepared = store.prepare(checked, request.body, source="reprocess")
-    accepted = store.commit(prepared)
+    if not store.commit(prepared):
+        _resolve_duplicate(store, record_id, prepared.event_id, operator)
+        return Reprocessed(record_id, "duplicate", prepared.event_id)
     with writer(store.engine).begin() as connection:
         held.resolve(connection, record_id, "reprocessed", event_id=prepared.event_id)
-    return Reprocessed(record_id, "accepted" if accepted else "duplicate", prepared.event_id)
+    return Reprocessed(record_id, "accepted", prepared.event_id)
+
+
+def _stored(store: Store, event_id: str) -> bool:
+    with store.engine.connect() as connection:
+        return connection.execute(select(EventRow.id).where(EventRow.id == event_id)).first() is not None
+
+
+def _resolve_duplicate(store: Store, record_id: str, event_id: str, operator: str) -> None:
+    with writer(store.engine).begin() as connection:
+        held.resolve_duplicate(connection, record_id, event_id)
+        accounts.audit(
+            connection,
+            store.vault.keyring,
+            AuditEntry(
+                at=store.clock(),
+                username=operator,
+                via="cli",
+                action="reprocess_duplicate",
+                object_type="quarantine",
+                object_id=record_id,
+                client=f"cli@{socket.gethostname()}",
+            ),
+        )

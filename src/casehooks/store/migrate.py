@@ -34,6 +34,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         # Every receiver process upgrades on start; on a shared database they take turns (SQLite's BEGIN
         # IMMEDIATE already serialises them), so the second finds the schema current and does nothing.
         if is_postgresql(engine):
+            # A migration may rewrite large tables, and waits for another process's: not bounded by the
+            # per-statement timeout of the request path.
+            connection.execute(text("SET LOCAL statement_timeout = 0"))
+            connection.execute(text("SET LOCAL lock_timeout = 0"))
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

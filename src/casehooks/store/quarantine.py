@@ -8,6 +8,11 @@ updated in the recording transaction instead of summing held rows. Past ``max_ro
 counted (``overflow``): the earliest refusals, which show when a misconfiguration began, stay; the platform
 retries what it was refused, and dropping the oldest instead would let a flood evict genuine events and cost
 a delete per refusal. Headers are bounded per row: names kept, values cut, the rest left out.
+
+A request refused because the store did not commit in time carries its event's id. If that commit landed late
+after all, the body is no longer needed (the event holds it) and must not linger as a second copy of PHI: the
+commit of the event, or of a retry of it, deletes the held row (``purge_stored``), a refusal recorded after the
+event was stored keeps no row, and ``purge_all_stored`` sweeps whatever a race between the two left behind.
 """
 
 from __future__ import annotations
@@ -15,16 +20,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, case, func, insert, select, update
+from sqlalchemy import Connection, case, delete, func, insert, select, update
 
 from casehooks.signing import SIGNATURE_HEADER
-from casehooks.store.tables import QuarantineRow, QuarantineTotalsRow
+from casehooks.store.tables import EventRow, QuarantineRow, QuarantineTotalsRow
 from casehooks.store.vault import Vault
 
 # Headers whose values are credentials: shown masked, kept only inside the sealed record.
@@ -70,11 +75,13 @@ def mask_headers(headers: Mapping[str, str], secret_names: frozenset[str] = froz
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    """Why a request was refused: a short ``reason`` code, a PHI-free ``detail`` and the status answered."""
+    """Why a request was refused: a short ``reason`` code, a PHI-free ``detail`` and the status answered; the
+    ``event_id`` when the event was read before it was refused (the store did not commit it in time)."""
 
     reason: str
     detail: str
     status_code: int
+    event_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +133,8 @@ def hold(
     A constant number of statements, whatever the quarantine holds.
     """
     totals = _locked_totals(connection)
+    if refusal.event_id is not None and _event_stored(connection, refusal.event_id):
+        return None  # its commit landed after all: nothing to hold, and no second copy of its body
     if max_rows is not None and totals.row_count >= max_rows:
         connection.execute(
             update(QuarantineTotalsRow)
@@ -154,6 +163,7 @@ def hold(
             body_kept_size=kept,
             dek_id=sealed.dek_id if sealed else None,
             status="held",
+            event_id=refusal.event_id,
         )
     )
     connection.execute(
@@ -248,3 +258,54 @@ def resolve(
             .where(QuarantineTotalsRow.id == TOTALS_ID)
             .values(body_bytes=QuarantineTotalsRow.body_bytes - released)
         )
+
+
+def purge_stored(connection: Connection, event_ids: Collection[str]) -> int:
+    """Delete the held requests of events that are stored now, bodies and all; the count deleted.
+
+    An indexed look-up by event id, cheap enough for every commit; the totals are decreased by what went.
+    """
+    if not event_ids:
+        return 0
+    rows = connection.execute(
+        select(QuarantineRow.id, QuarantineRow.body_kept_size)
+        .where(QuarantineRow.event_id.in_(list(event_ids)), QuarantineRow.status == "held")
+        .with_for_update()
+    ).all()
+    if not rows:
+        return 0
+    connection.execute(delete(QuarantineRow).where(QuarantineRow.id.in_([row.id for row in rows])))
+    released = sum(int(row.body_kept_size) for row in rows)
+    connection.execute(
+        update(QuarantineTotalsRow)
+        .where(QuarantineTotalsRow.id == TOTALS_ID)
+        .values(
+            row_count=QuarantineTotalsRow.row_count - len(rows),
+            body_bytes=QuarantineTotalsRow.body_bytes - released,
+        )
+    )
+    return len(rows)
+
+
+def purge_all_stored(connection: Connection) -> int:
+    """Delete every held request whose event is stored (a sweep, then ``recount``); the count deleted."""
+    stored = select(EventRow.id).where(EventRow.id == QuarantineRow.event_id).exists()
+    deleted = connection.execute(
+        delete(QuarantineRow).where(QuarantineRow.status == "held", QuarantineRow.event_id.is_not(None), stored)
+    ).rowcount
+    if deleted:
+        recount(connection)
+    return int(deleted)
+
+
+def resolve_duplicate(connection: Connection, record_id: str, event_id: str) -> None:
+    """Mark a held request whose event is stored already: done, its body deleted, pointing at the event."""
+    resolve(connection, record_id, "reprocessed", event_id=event_id, detail=DUPLICATE_DETAIL)
+    connection.execute(update(QuarantineRow).where(QuarantineRow.id == record_id).values(body_sealed=None, dek_id=None))
+
+
+DUPLICATE_DETAIL = "duplicate: the event was stored already; body deleted"
+
+
+def _event_stored(connection: Connection, event_id: str) -> bool:
+    return connection.execute(select(EventRow.id).where(EventRow.id == event_id)).first() is not None

@@ -24,7 +24,7 @@ from casehooks.events import (
 )
 from casehooks.settings import Settings
 from casehooks.store import migrate, registry
-from casehooks.store.engine import dispose, make_engine, writer
+from casehooks.store.engine import answers_within, dispose, make_engine, writer
 from casehooks.store.files import FileStore, StoredFile
 from casehooks.store.ingest import FILE_MARKER, Prepared, commit_event, prepare
 from casehooks.store.keys import LiveKeyring, Reload, count_keys
@@ -136,7 +136,7 @@ class Store:
         elif database_file is not None and not database_file.is_file():
             raise NoStore(str(database_file))
         warn_loose_permissions(settings)
-        engine = make_engine(settings.resolved_database_url)
+        engine = make_engine(settings.resolved_database_url, timeout=settings.database_timeout_seconds)
         try:
             try:
                 if create and upgrade:
@@ -229,7 +229,10 @@ class Store:
             raise StoreUnavailable("the quarantine could not record a refusal") from exc
 
     def writable(self) -> bool:
-        """Whether a write transaction can start now (readiness)."""
+        """Whether a write transaction can start now (readiness), answered within the database timeout."""
+        return answers_within(self.engine, self._writes)
+
+    def _writes(self) -> bool:
         try:
             with writer(self.engine).begin() as connection:
                 connection.execute(text("SELECT 1"))

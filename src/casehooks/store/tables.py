@@ -285,7 +285,9 @@ class QuarantineRow(Base):
     body_kept_size: Mapped[int] = mapped_column(BigInteger, default=0)
     dek_id: Mapped[str | None] = mapped_column(ForeignKey("data_keys.id"))
     status: Mapped[str] = mapped_column(String(16), index=True)
-    event_id: Mapped[str | None] = mapped_column(Id)
+    # The event a held body carries (a commit that timed out) or became (reprocessed): indexed, because every
+    # commit deletes the held bodies of the events it stores.
+    event_id: Mapped[str | None] = mapped_column(Id, index=True)
 
 
 # --- The quarantine's running totals (hostile input) ---

@@ -3,6 +3,10 @@
 A durable commit (fsync) costs the same for one event as for fifty; under concurrent deliveries the writer
 thread takes whatever is waiting and commits it together, so throughput grows with load while every request
 still waits for its own commit before it is answered.
+
+A request waits for its commit a bounded time (receiver/intake.py) and cancels its future when it gives up:
+the writer skips an event whose request was answered already, and whatever it commits purges the bodies that
+the quarantine holds for the same events (a refusal whose commit landed late, or whose retry arrives now).
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from concurrent.futures import Future
 from datetime import datetime
 
 import structlog
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from casehooks.errors import StoreUnavailable
 from casehooks.store.engine import writer
 from casehooks.store.ingest import Prepared, commit_event
 from casehooks.store.notify import notify_jobs
+from casehooks.store.quarantine import purge_stored
 
 log = structlog.get_logger("casehooks.store")
 
@@ -76,8 +81,13 @@ class BatchWriter:
                 return
 
     def _commit(self, batch: list[tuple[Prepared, Future[bool]]]) -> None:
+        # A future its request cancelled (it waited too long and answered 503) is not committed now.
+        batch = [(prepared, future) for prepared, future in batch if future.set_running_or_notify_cancel()]
+        if not batch:
+            return
         results: list[tuple[Future[bool], bool | BaseException]] = []
         accepted = 0
+        stored_ids: list[str] = []
         try:
             with self._engine.begin() as connection:
                 now = self._clock()
@@ -90,7 +100,10 @@ class BatchWriter:
                         results.append((future, StoreUnavailable("the event could not be stored")))
                         continue
                     accepted += stored
+                    stored_ids.append(prepared.event_id)
                     results.append((future, stored))
+                if stored_ids:
+                    self._purge(connection, stored_ids)
                 if accepted:
                     notify_jobs(connection)
         except Exception as exc:  # whatever stopped the commit, every waiting request must get an answer
@@ -105,3 +118,16 @@ class BatchWriter:
                 future.set_result(outcome)
         if accepted and self._on_commit is not None:
             self._on_commit(accepted)
+
+    @staticmethod
+    def _purge(connection: Connection, event_ids: list[str]) -> None:
+        # In its own savepoint: a purge that fails leaves the held bodies to the next commit or to reprocess,
+        # and never costs the events their commit.
+        try:
+            with connection.begin_nested():
+                purged = purge_stored(connection, event_ids)
+        except SQLAlchemyError as exc:
+            log.warning("quarantine_purge_failed", error=type(exc).__name__)
+            return
+        if purged:
+            log.info("quarantine_purged", rows=purged)
