@@ -34,7 +34,7 @@ def test_events_show_masks_the_objects_unless_revealed_and_audits_the_reveal(tmp
     assert (decision["kind"], decision["is_approved"], decision["prescription_count"]) == ("decision", True, 1)
     for value in (make.MEDICINE, make.DECISION_TEXT, "Quillfeather"):
         assert value not in masked
-    assert json.loads(run_cli(env, "audit", "list", "--json").stdout) == []
+    assert json.loads(run_cli(env, "audit", "list", "--json").stdout)["items"] == []
 
     table = run_cli(env, "events", "show", event_id).stdout
     assert "decision" in table and make.MEDICINE not in table
@@ -42,5 +42,5 @@ def test_events_show_masks_the_objects_unless_revealed_and_audits_the_reveal(tmp
     revealed = run_cli(env, "events", "show", event_id, "--reveal", "--json", "--as", "dr-who").stdout
     (decision,) = json.loads(revealed)["objects"]
     assert decision["details"]["medInfo"][0]["medicine"] == make.MEDICINE
-    audit = json.loads(run_cli(env, "audit", "list", "--json").stdout)
+    audit = json.loads(run_cli(env, "audit", "list", "--json").stdout)["items"]
     assert [(row["username"], row["action"], row["object_id"]) for row in audit] == [("dr-who", "read_event", event_id)]

@@ -18,11 +18,11 @@ ROTATED = "the-secret-the-platform-moved-to"
 
 
 def held(env: dict[str, str]) -> list[dict[str, object]]:
-    return json.loads(run_cli(env, "quarantine", "list", "--json").stdout)  # type: ignore[no-any-return]
+    return json.loads(run_cli(env, "quarantine", "list", "--json").stdout)["items"]  # type: ignore[no-any-return]
 
 
 def events(env: dict[str, str]) -> int:
-    return len(json.loads(run_cli(env, "events", "list", "--json").stdout))
+    return len(json.loads(run_cli(env, "events", "list", "--json").stdout)["items"])
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
 
 def audit_actions(running: Running, username: str) -> list[str]:
     with running.api(running.admin_role) as client:
-        return [entry["action"] for entry in client.get("/api/audit", params={"username": username}).json()]
+        return [entry["action"] for entry in client.get("/api/audit", params={"username": username}).json()["items"]]
 
 
 def first_link(page: str, prefix: str) -> str:

@@ -60,7 +60,7 @@ def test_wrong_passwords_through_two_processes_lock_the_account_until_an_admin_u
         assert sign_in(other, "clinician", PASSWORD) == "signed_in"
     rows = json.loads(
         run_cli(first.server.env, "audit", "list", "--user", "clinician", "--limit", "500", "--json").stdout
-    )
+    )["items"]
     actions = [row["action"] for row in rows]
     assert actions.count("sign_in_failed") == 10 and actions.count("sign_in_locked") == 192
     assert {row["client"] for row in rows if row["action"].startswith("sign_in")} == {"127.0.0.1"}

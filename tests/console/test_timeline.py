@@ -37,7 +37,7 @@ def case_id() -> str:
 def audit_actions(running: Running, username: str) -> Counter[str]:
     """What ``username`` read, by audit action (signing in aside)."""
     with running.api(running.admin_role) as client:
-        entries = client.get("/api/audit", params={"username": username}).json()
+        entries = client.get("/api/audit", params={"username": username}).json()["items"]
     return Counter(entry["action"] for entry in entries if entry["action"] != "sign_in")
 
 

@@ -203,7 +203,7 @@ def test_a_hung_postgresql_answers_503_in_seconds_and_keeps_no_body_of_a_stored_
         assert set(during) <= set(stored)
         # No body of a stored event stays held: deleted by the commits, and whatever a race left is a duplicate.
         if held_unavailable(server):
-            outcome = json.loads(run_cli(server.env, "quarantine", "reprocess", "--json").stdout)
+            outcome = json.loads(run_cli(server.env, "quarantine", "reprocess", "--yes", "--json").stdout)
             assert {row["outcome"] for row in outcome} == {"duplicate"}
         assert held_unavailable(server) == []
         assert PHI_MARKER not in server.output()

@@ -163,7 +163,7 @@ def test_three_workers_run_fifty_cases_each_in_timestamp_order_and_a_poisoned_ca
     assert {job["blocked_by"] for job in waiting} == {dead[0]["id"]}
     # The operator skips it: the case runs to its end, in order.
     run_cli({**workers.env, "CASEHOOKS_AUDIT_AS": "operator"}, "jobs", "skip", str(dead[0]["id"]))
-    audit = json.loads(run_cli(workers.env, "audit", "list", "--json").stdout)
+    audit = json.loads(run_cli(workers.env, "audit", "list", "--json").stdout)["items"]
     assert [(row["username"], row["action"], row["object_id"]) for row in audit if row["action"] == "job_skip"] == [
         ("operator", "job_skip", str(dead[0]["id"]))
     ]

@@ -126,10 +126,10 @@ def test_quarantined_event_is_recovered_once_the_secret_is_fixed(server: Server)
     event = comment_event()
     body, headers = signed(event, "the-rotated-secret")
     assert post(server, body, headers).status_code == 401
-    still = run_cli(server.env, "quarantine", "reprocess", "--json")
+    still = run_cli(server.env, "quarantine", "reprocess", "--yes", "--json")
     assert json.loads(still.stdout)[0]["outcome"] == "refused"
     fixed_env = {**server.env, "CASEHOOKS_WEBHOOK_SECRET": f"{SECRET},the-rotated-secret"}
-    result = json.loads(run_cli(fixed_env, "quarantine", "reprocess", "--json").stdout)
+    result = json.loads(run_cli(fixed_env, "quarantine", "reprocess", "--yes", "--json").stdout)
     assert [(item["outcome"], item["event_id"]) for item in result] == [
         ("accepted", event["payload"]["activity"]["id"])
     ]
