@@ -147,6 +147,25 @@ def test_failure_detail_shows_the_type_to_all_and_the_sealed_message_to_phi_role
     assert "read_failure_detail" in audit_actions(running, "clinician")
 
 
+def test_the_failed_page_lists_dead_or_retrying_events_with_a_pager_and_refuses_an_unknown_state(
+    running: Running,
+) -> None:
+    with signed_in(running, "viewer") as viewer:
+        dead = viewer.get("/console/failed").text
+        retrying = viewer.get("/console/failed", params={"state": "failed"}).text
+        bogus = viewer.get("/console/failed", params={"state": "everything"})
+        bad_cursor = viewer.get("/console/failed", params={"runs_before": "x1"})
+        lists = [viewer.get(f"/console/{name}").text for name in ("events", "cases", "quarantine")]
+    listed = dead.split('data-testid="failed"')[1].split("</table>")[0]
+    assert "ADD_CASE_ATTACHMENT" in listed and 'data-testid="total"' in dead
+    assert "ADD_CASE_ATTACHMENT" not in retrying.split('data-testid="failed"')[1].split("</table>")[0]
+    assert bogus.status_code == 422 and bad_cursor.status_code == 422
+    # A page's title is its name only: no markup of the pager inside <title>.
+    for page in (dead, retrying, *lists):
+        title = page.split("<title>")[1].split("</title>")[0]
+        assert "<" not in title and "nav" not in title
+
+
 def test_failures_are_grouped_by_handler_and_error(running: Running) -> None:
     with signed_in(running, "viewer") as viewer:
         page = viewer.get("/console/failed").text

@@ -72,3 +72,17 @@ def test_a_detail_moved_to_another_run_does_not_open(store: Store) -> None:
         connection.execute(update(JobAttemptRow).where(JobAttemptRow.id == second).values(detail_sealed=sealed))
     with store.engine.connect() as connection, pytest.raises(CryptoError):
         failures.failure(connection, store.vault, second, reveal=True)
+
+
+def test_the_latest_failed_runs_page_backwards_without_gaps_or_repeats(store: Store) -> None:
+    runs = [fail_once(store, "a", "Timeout") for _ in range(7)]
+    seen: list[int] = []
+    before: int | None = None
+    with store.engine.connect() as connection:
+        while True:
+            page = failures.recent_failures(connection, limit=3, before=before)
+            if not page:
+                break
+            seen += [int(run["id"]) for run in page]
+            before = int(page[-1]["id"])
+    assert seen == sorted(runs, reverse=True)

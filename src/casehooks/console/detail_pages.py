@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
+from casehooks.console import listing
 from casehooks.console.access import Reader, Scope
 from casehooks.console.auth import confirmation_token, same
 from casehooks.console.charts import bucket_label, horizontal_bars, series_chart
@@ -22,6 +23,7 @@ from casehooks.console.reading import require
 from casehooks.errors import AccessDenied, NotFound, NotSignedIn
 from casehooks.store import stats
 from casehooks.store.bulk import DeadSelection, EventSelection, HeldSelection
+from casehooks.store.reads import EventFilter, event_cursor
 
 DEFAULT_SPAN = "24h"
 BULK_ACTIONS = {
@@ -29,6 +31,8 @@ BULK_ACTIONS = {
     "reprocess": ("Reprocess held requests", "held request(s)", "/console/quarantine"),
     "retry": ("Retry dead jobs", "dead job(s)", "/console/failed"),
 }
+
+FAILED_STATES = {"dead": "dead (out of attempts)", "failed": "retrying"}
 
 
 def _span(request: Request) -> stats.Span:
@@ -138,7 +142,25 @@ def detail_router(operations: Operations, identities: Identities) -> APIRouter:
     @router.get("/failed")
     def failed(request: Request) -> Response:
         who = reader_of(request)
-        return render(request, "failed.html", who, queue=console.queue(who), failures=operations.failures(who))
+        params = request.query_params
+        state = listing.choice(params, "state", list(FAILED_STATES)) or "dead"
+        before = listing.cursor(params)
+        page = console.events_page(
+            who,
+            EventFilter(job_status=state, limit=listing.PAGE_SIZE, before_seq=event_cursor(before) if before else None),
+        )
+        runs_before = listing.whole_number(params, "runs_before")
+        return render(
+            request,
+            "failed.html",
+            who,
+            depth=console.depth(who),
+            state=state,
+            states=FAILED_STATES,
+            page=page,
+            next_link=listing.next_link("/console/failed", {**params, "state": state}, page.next),
+            failures=operations.failures(who, limit=listing.PAGE_SIZE, runs_before=runs_before),
+        )
 
     @router.get("/failures/{attempt_id}")
     def failure(request: Request, attempt_id: int) -> Response:

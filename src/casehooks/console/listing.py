@@ -43,6 +43,15 @@ def day(params: Mapping[str, str], name: str, *, end: bool = False) -> datetime 
     return parsed
 
 
+def whole_number(params: Mapping[str, str], name: str) -> int | None:
+    value = (params.get(name) or "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or len(value) > 18:
+        raise BadFilter(name, "not a whole number")
+    return int(value)
+
+
 def cursor(params: Mapping[str, str]) -> str | None:
     value = params.get("before") or None
     if value is not None and len(value) > 200:

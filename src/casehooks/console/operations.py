@@ -54,10 +54,16 @@ class Operations:
         self.store = console.store
         self._authenticator = authenticator
 
-    def failures(self, reader: Reader) -> dict[str, Any]:
+    def failures(self, reader: Reader, *, limit: int = 100, runs_before: int | None = None) -> dict[str, Any]:
+        """Failures grouped by handler and error, and a page of the latest failed runs (``runs_next``: the id to
+        pass as ``runs_before`` for the older ones, None on the last page)."""
         require(reader, Scope.READ)
         with self.store.engine.connect() as connection:
-            return {"groups": failures.failure_groups(connection), "recent": failures.recent_failures(connection)}
+            groups = failures.failure_groups(connection)
+            recent = failures.recent_failures(connection, limit=limit + 1, before=runs_before)
+        more = len(recent) > limit
+        recent = recent[:limit]
+        return {"groups": groups, "recent": recent, "runs_next": recent[-1]["id"] if more else None}
 
     def failure(self, reader: Reader, attempt_id: int) -> dict[str, Any]:
         """A failed run; its message and traceback only for a reader with PHI access, and that read audited."""

@@ -147,6 +147,12 @@ class Console:
         with self.store.engine.connect() as connection:
             return reads.list_quarantine(connection, status=status)
 
+    def depth(self, reader: Reader) -> dict[str, int]:
+        """How many jobs are in each state."""
+        require(reader, Scope.READ)
+        with self.store.engine.connect() as connection:
+            return jobs.depth(connection)
+
     def queue(self, reader: Reader) -> dict[str, Any]:
         require(reader, Scope.READ)
         with self.store.engine.connect() as connection:

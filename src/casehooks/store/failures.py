@@ -76,9 +76,10 @@ def failure_groups(connection: Connection) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in rows]
 
 
-def recent_failures(connection: Connection, *, limit: int = 100) -> list[dict[str, Any]]:
-    """The latest failed runs of jobs still failed or dead, newest first, with the next retry time."""
-    rows = connection.execute(
+def recent_failures(connection: Connection, *, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
+    """The latest failed runs of jobs still failed or dead, newest first (older than run ``before`` when given),
+    with the next retry time."""
+    query = (
         select(
             JobAttemptRow.id,
             JobAttemptRow.job_id,
@@ -96,7 +97,10 @@ def recent_failures(connection: Connection, *, limit: int = 100) -> list[dict[st
         .where(JobAttemptRow.outcome == "failed", JobRow.status.in_(UNRESOLVED))
         .order_by(JobAttemptRow.id.desc())
         .limit(limit)
-    ).all()
+    )
+    if before is not None:
+        query = query.where(JobAttemptRow.id < before)
+    rows = connection.execute(query).all()
     return [
         {
             **{key: value for key, value in row._mapping.items() if key != "run_at"},
