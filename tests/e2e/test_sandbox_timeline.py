@@ -109,7 +109,7 @@ def test_every_sandbox_action_lands_on_the_case_timeline_in_order(tmp_path: Path
             case_id, done, made = drive_every_action(api, clock)
 
             def delivered() -> bool:
-                listed = json.loads(run_cli(server.env, "events", "list", "--case", case_id, "--json").stdout)
+                listed = json.loads(run_cli(server.env, "events", "list", "--case", case_id, "--json").stdout)["items"]
                 return len(listed) == len(done)
 
             wait_for(delivered, timeout=120)
