@@ -6,7 +6,7 @@ import hashlib
 import socket
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from casehooks.receiver.intake import check
 from casehooks.signing import Authenticator
@@ -46,19 +46,7 @@ def reprocess(
         return Reprocessed(record_id, "no_body")
     if trust:
         with writer(store.engine).begin() as connection:
-            accounts.audit(
-                connection,
-                store.vault.keyring,
-                AuditEntry(
-                    at=store.clock(),
-                    username=operator,
-                    via="cli",
-                    action="reprocess_trusted",
-                    object_type="quarantine",
-                    object_id=record_id,
-                    client=f"cli@{socket.gethostname()}",
-                ),
-            )
+            _audit(connection, store, operator, "reprocess_trusted", record_id)
         checked = check(Authenticator(), request.body, request.headers)
     elif not authenticator.required and str(reason).startswith("auth_"):
         return Reprocessed(record_id, "refused", reason=UNVERIFIABLE)
@@ -91,16 +79,20 @@ def _stored(store: Store, event_id: str) -> bool:
 def _resolve_duplicate(store: Store, record_id: str, event_id: str, operator: str) -> None:
     with writer(store.engine).begin() as connection:
         held.resolve_duplicate(connection, record_id, event_id)
-        accounts.audit(
-            connection,
-            store.vault.keyring,
-            AuditEntry(
-                at=store.clock(),
-                username=operator,
-                via="cli",
-                action="reprocess_duplicate",
-                object_type="quarantine",
-                object_id=record_id,
-                client=f"cli@{socket.gethostname()}",
-            ),
-        )
+        _audit(connection, store, operator, "reprocess_duplicate", record_id)
+
+
+def _audit(connection: Connection, store: Store, operator: str, action: str, record_id: str) -> None:
+    accounts.audit(
+        connection,
+        store.vault.keyring,
+        AuditEntry(
+            at=store.clock(),
+            username=operator,
+            via="cli",
+            action=action,
+            object_type="quarantine",
+            object_id=record_id,
+            client=f"cli@{socket.gethostname()}",
+        ),
+    )
