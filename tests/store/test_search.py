@@ -76,3 +76,13 @@ def test_another_master_key_finds_nothing_until_a_reindex(store: Store) -> None:
     with store.engine.begin() as connection:
         assert search.reindex(connection, rotated, [("WzvygANWTEcfsLlDW1K22WWS7dY2", {"lastName": "Parikh-2"})]) == 1
         assert search.cases_matching(connection, rotated, "Parikh-2") == {CASE_ID}
+
+
+def test_a_name_cut_mid_emoji_is_indexed_and_found(store: Store) -> None:
+    """JavaScript's JSON.stringify writes a lone surrogate for text cut mid-emoji: the event is stored and the
+    patient found by that very name."""
+    wire = comment_event()
+    wire["payload"]["case"]["submitter"]["firstName"] = "Ritik\ud83d"
+    ingest(store, wire)
+    with store.engine.connect() as connection:
+        assert search.cases_matching(connection, store.vault.keyring, "Ritik\ud83d") == {CASE_ID}

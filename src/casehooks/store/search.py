@@ -47,7 +47,9 @@ def normalise(kind: str, value: str) -> str:
 
 
 def digest(key: bytes, kind: str, value: str) -> str:
-    return hmac.new(key, f"{kind}\n{normalise(kind, value)}".encode(), hashlib.sha256).hexdigest()
+    # A name cut mid-emoji (a lone surrogate, as JavaScript writes it) is still a value to index and to find.
+    message = f"{kind}\n{normalise(kind, value)}".encode("utf-8", "surrogatepass")
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def terms(details: Mapping[str, Any]) -> set[tuple[str, str]]:
