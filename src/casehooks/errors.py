@@ -6,6 +6,7 @@
     ├── SignatureError(reason)         the request is not authenticated
     ├── PayloadTooLarge(limit)         the body is over the configured size limit
     ├── StoreUnavailable               the database or blob store cannot commit now; retry later
+    ├── Unstorable(error)              the store can never keep this event as read (a 422, never a retry)
     ├── NotFound(kind, key)            no such event, case, attachment, job ...
     ├── InvalidCursor                  a paging cursor this store did not hand out
     ├── CryptoError(reason)            a ciphertext does not decrypt (wrong key, tampered, truncated)
@@ -61,6 +62,17 @@ class PayloadTooLarge(CasehooksError):
 
 class StoreUnavailable(CasehooksError):
     """The store could not commit; nothing was acknowledged and the caller should retry."""
+
+
+class Unstorable(CasehooksError):
+    """One event the store can never keep as read (a value its driver cannot bind): refused, not retried.
+
+    Only the type of the error is kept: its message may quote the body.
+    """
+
+    def __init__(self, error: str) -> None:
+        super().__init__(f"the event could not be stored as read ({error})")
+        self.error = error
 
 
 class NotFound(CasehooksError):

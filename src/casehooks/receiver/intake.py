@@ -23,7 +23,7 @@ import anyio.to_thread
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from casehooks.errors import SchemaError, SignatureError, StoreUnavailable
+from casehooks.errors import SchemaError, SignatureError, StoreUnavailable, Unstorable
 from casehooks.events import Event, parse_event
 from casehooks.receiver.metrics import Metrics
 from casehooks.signing import Authenticator
@@ -92,6 +92,9 @@ class Intake:
             event_id = prepared.event_id if isinstance(prepared, Prepared) else None
             refusal = Refusal("store_unavailable", "the event could not be stored now; retry later", 503, event_id)
             return await self.refuse(refusal, body, len(body), headers)
+        except Unstorable as exc:
+            log.warning("event_unprocessable", error=exc.error)
+            return await self.refuse(Refusal("unprocessable", str(exc), 422), body, len(body), headers)
         except Exception as exc:  # a fault of ours, not of the input: keep the body, ask for a retry
             log.exception("intake_failed", error=type(exc).__name__)
             refusal = Refusal("internal_error", f"the receiver failed ({type(exc).__name__}); retry later", 503)

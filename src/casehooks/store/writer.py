@@ -21,7 +21,7 @@ import structlog
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from casehooks.errors import StoreUnavailable
+from casehooks.errors import StoreUnavailable, Unstorable
 from casehooks.store.engine import writer
 from casehooks.store.ingest import Prepared, commit_event
 from casehooks.store.notify import notify_jobs
@@ -98,6 +98,11 @@ class BatchWriter:
                     except SQLAlchemyError as exc:
                         log.error("event_commit_failed", event_id=prepared.event_id, error=type(exc).__name__)
                         results.append((future, StoreUnavailable("the event could not be stored")))
+                        continue
+                    except (ValueError, TypeError) as exc:
+                        # One event's value the driver cannot bind fails that event alone, for good (422).
+                        log.error("event_unstorable", event_id=prepared.event_id, error=type(exc).__name__)
+                        results.append((future, Unstorable(type(exc).__name__)))
                         continue
                     accepted += stored
                     stored_ids.append(prepared.event_id)
