@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -163,3 +164,20 @@ def readiness(url: str) -> dict[str, str]:
     except (httpx.TransportError, ValueError, KeyError):
         return {}
     return checks
+
+
+def hold_sqlite_write_lock(database: Path) -> subprocess.Popen[str]:
+    """Another process that takes SQLite's write lock and keeps it until its stdin closes."""
+    script = textwrap.dedent(
+        f"""
+        import sqlite3, sys
+        connection = sqlite3.connect({str(database)!r}, isolation_level=None)
+        connection.execute("BEGIN IMMEDIATE")
+        print("locked", flush=True)
+        sys.stdin.read()
+        connection.execute("ROLLBACK")
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdout.readline().strip() == "locked"
+    return process

@@ -11,9 +11,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
-import sys
-import textwrap
 import threading
 import uuid
 from collections.abc import Iterator
@@ -27,7 +24,7 @@ from sqlalchemy import select
 from casehooks.crypto import Keyring
 from casehooks.store.engine import dispose, make_engine
 from casehooks.store.tables import EventRow, QuarantineRow
-from tests.processes import Server, run_cli, start_server, wait_for
+from tests.processes import Server, hold_sqlite_write_lock, run_cli, start_server, wait_for
 from tests.receiver.events import comment_event, signed
 from tests.services import PostgresCluster, start_postgres
 
@@ -228,23 +225,6 @@ def test_a_stopped_postgresql_answers_503_and_recovers_when_it_is_back(
         assert PHI_MARKER not in server.output()
     finally:
         server.stop()
-
-
-def hold_sqlite_write_lock(database: Path) -> subprocess.Popen[str]:
-    """Another process that takes SQLite's write lock and keeps it until its stdin closes."""
-    script = textwrap.dedent(
-        f"""
-        import sqlite3, sys
-        connection = sqlite3.connect({str(database)!r}, isolation_level=None)
-        connection.execute("BEGIN IMMEDIATE")
-        print("locked", flush=True)
-        sys.stdin.read()
-        connection.execute("ROLLBACK")
-        """
-    )
-    process = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None and process.stdout.readline().strip() == "locked"
-    return process
 
 
 def test_a_sqlite_write_lock_held_by_another_process_answers_503_not_a_hang(tmp_path: Path) -> None:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-import textwrap
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from casehooks.errors import ConfigurationError
 from casehooks.store import migrate
 from casehooks.store.engine import answers_within, database_timeout, dispose, is_postgresql, make_engine, writer
-from tests.processes import wait_for
+from tests.processes import hold_sqlite_write_lock, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -69,23 +66,6 @@ def test_a_row_locked_past_the_timeout_fails_the_writer_instead_of_waiting(engin
         holder.execute(text("SELECT * FROM quarantine_totals FOR UPDATE"))
         with pytest.raises(OperationalError, match=r"(lock|statement) timeout"), writer(engine).begin() as waiter:
             waiter.execute(text("UPDATE quarantine_totals SET overflow = overflow + 1"))
-
-
-def hold_sqlite_write_lock(database: Path) -> subprocess.Popen[str]:
-    """Another process that takes SQLite's write lock and keeps it until its stdin closes."""
-    script = textwrap.dedent(
-        f"""
-        import sqlite3, sys
-        connection = sqlite3.connect({str(database)!r}, isolation_level=None)
-        connection.execute("BEGIN IMMEDIATE")
-        print("locked", flush=True)
-        sys.stdin.read()
-        connection.execute("ROLLBACK")
-        """
-    )
-    process = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert process.stdout is not None and process.stdout.readline().strip() == "locked"
-    return process
 
 
 def test_a_sqlite_write_lock_held_by_another_process_is_an_error_not_a_hang(engine: Engine, tmp_path: Path) -> None:
