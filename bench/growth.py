@@ -14,9 +14,9 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 
-from bench.ingest import SECRET, load
+from bench.ingest import SECRET, events_per_s
 from bench.report import Row, median
-from bench.servers import start_casehooks
+from bench.servers import SERVER_CPU, start_casehooks
 from casehooks.crypto import Keyring
 from casehooks.events.wire import stringify
 from casehooks.sender.fake import fake_event
@@ -151,9 +151,9 @@ def run(stored: int = 1_000_000, count: int = 3000, rounds: int = 3) -> list[Row
             if round_number % 2:
                 order.reverse()
             for name, data_dir in order:
-                process = start_casehooks(data_dir, SECRET, master_key=key)
+                process = start_casehooks(data_dir, SECRET, cpu=SERVER_CPU, master_key=key)
                 try:
-                    rates[name].append(load(process, count, 32, seed=100 + round_number)["events_per_s"])
+                    rates[name].append(events_per_s(process, count, seed=100 + round_number))
                 finally:
                     process.stop()
     rows.append(

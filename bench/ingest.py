@@ -41,6 +41,17 @@ def load(process: Process, requests: Path, warm_up: Path) -> Load:
     return result
 
 
+def events_per_s(process: Process, count: int, seed: int) -> float:
+    """Accepted events a second when ``count`` unique signed bodies go to ``process`` (after a warm-up)."""
+    requests = bodies("", count, seed=seed)
+    warm_up = bodies("", min(500, max(50, count // 10)), seed=1000 + seed)
+    try:
+        return load(process, requests, warm_up).requests_per_s
+    finally:
+        requests.unlink()
+        warm_up.unlink()
+
+
 def run(count: int = 5000, rounds: int = 3) -> list[Row]:
     results: dict[str, list[Load]] = {"casehooks": [], "bare": [], "handwritten": []}
     for round_number in range(rounds):

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from tests.services import start_postgres
 
 from bench.growth import fill
-from bench.ingest import SECRET, load
+from bench.ingest import SECRET, events_per_s
 from bench.report import Row, median
 from bench.servers import Process, _wait, free_port
 from casehooks.crypto import Keyring
@@ -52,7 +52,7 @@ def receivers(env: dict[str, str], processes: int, count: int, seed: int) -> flo
     _wait(url, process, "/healthz")
     server = Process(f"casehooks x{processes}", f"{url}/webhooks/carevalidate", process)
     try:
-        return load(server, count, 32, seed)["events_per_s"]
+        return events_per_s(server, count, seed)
     finally:
         server.stop()
 
