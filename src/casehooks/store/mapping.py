@@ -123,7 +123,7 @@ def activity_row(activity: Activity, case_id: str | None, event_id: str) -> Seal
     return SealedRow("activities", activity.id, columns, _wire(activity, "valueBefore", "valueAfter"))
 
 
-def comment_row(comment: Comment, case_id: str | None, event_id: str) -> SealedRow:
+def comment_row(comment: Comment, case_id: str | None, event_id: str, *, own_card: bool = False) -> SealedRow:
     columns = {
         "id": comment.id,
         "case_id": case_id,
@@ -133,12 +133,19 @@ def comment_row(comment: Comment, case_id: str | None, event_id: str) -> SealedR
         "created_at": comment.created_at,
         "is_restricted": comment.is_restricted,
         "has_phi_forms": comment.has_phi_forms,
+        "own_card": own_card,
     }
     return SealedRow("comments", comment.id, columns, {"text": comment.text})
 
 
 def attachment_row(
-    attachment: Attachment, case_id: str | None, comment_id: str | None, event_id: str, stored: FileOutcome
+    attachment: Attachment,
+    case_id: str | None,
+    comment_id: str | None,
+    event_id: str,
+    stored: FileOutcome,
+    *,
+    own_card: bool = False,
 ) -> SealedRow:
     columns = {
         "id": attachment.id,
@@ -154,6 +161,7 @@ def attachment_row(
         "document_url_field": attachment.document_url_field,
         "blob_sha256": stored.sha256,
         "size": stored.size,
+        "own_card": own_card,
     }
     details = {"fileName": attachment.file_name, "documentUrl": attachment.document_url}
     return SealedRow("attachments", attachment.id, columns, details)
@@ -204,14 +212,16 @@ def event_rows(event: Event, event_id: str, contents: dict[str, FileOutcome]) ->
     comment_id: str | None = None
     if isinstance(event, CaseCommentAdded):
         comment_id = event.comment.id
-        comment = comment_row(event.comment, case_id, event_id)
+        # A comment or file shows on the timeline in its activity's card; without one, in a card of its own.
+        comment = comment_row(event.comment, case_id, event_id, own_card=activity is None)
         author = event.comment.author
         add(_person(author, rank, None if author is None or author.role is None else str(author.role)))
     attachments = []
     for attachment in event.attachments():
         add(_person(attachment.uploaded_by, rank))
         stored = contents.get(attachment.id, FileOutcome("absent"))
-        attachments.append(attachment_row(attachment, case_id, comment_id, event_id, stored))
+        own_card = activity is None and comment_id is None
+        attachments.append(attachment_row(attachment, case_id, comment_id, event_id, stored, own_card=own_card))
     objects = case_objects(event, event_id, rank)
     links = []
     if activity is not None:

@@ -166,7 +166,7 @@ class CommentRow(Base):
 
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     case_id: Mapped[str | None] = mapped_column(Id, index=True)
-    event_id: Mapped[str] = mapped_column(Id)
+    event_id: Mapped[str] = mapped_column(Id, index=True)
     author_id: Mapped[str | None] = mapped_column(Id)
     author_role: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime | None] = mapped_column(Stamp)
@@ -174,6 +174,10 @@ class CommentRow(Base):
     has_phi_forms: Mapped[bool] = mapped_column(Boolean)
     text_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    # A card of its own on the timeline: its event carried no activity to show it on (migration 0020).
+    own_card: Mapped[bool | None] = mapped_column(Boolean)
+
+    __table_args__ = (Index("ix_comments_case_card", "case_id", "own_card", "created_at"),)
 
 
 class BlobRow(Base):
@@ -197,7 +201,7 @@ class AttachmentRow(Base):
     id: Mapped[str] = mapped_column(Id, primary_key=True)
     case_id: Mapped[str | None] = mapped_column(Id, index=True)
     comment_id: Mapped[str | None] = mapped_column(Id, index=True)
-    event_id: Mapped[str] = mapped_column(Id)
+    event_id: Mapped[str] = mapped_column(Id, index=True)
     created_at: Mapped[datetime | None] = mapped_column(Stamp)
     uploaded_by_id: Mapped[str | None] = mapped_column(Id)
     is_restricted: Mapped[bool | None] = mapped_column(Boolean)
@@ -209,6 +213,10 @@ class AttachmentRow(Base):
     size: Mapped[int | None] = mapped_column(BigInteger)
     details_sealed: Mapped[bytes] = mapped_column(LargeBinary)
     dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
+    # A card of its own on the timeline: neither an activity nor a comment carried it (migration 0020).
+    own_card: Mapped[bool | None] = mapped_column(Boolean)
+
+    __table_args__ = (Index("ix_attachments_case_card", "case_id", "own_card", "created_at"),)
 
 
 class JobRow(Base):
