@@ -6,14 +6,13 @@ The command line acts as the operating-system user (or ``--as NAME`` / ``CASEHOO
 
 from __future__ import annotations
 
-import getpass
 import socket
 from datetime import datetime
 from typing import Annotated
 
 import typer
 
-from casehooks.cli.common import opened_store
+from casehooks.cli.common import opened_store, who_runs
 from casehooks.cli.output import emit_page
 from casehooks.store import Store, accounts
 from casehooks.store.audit import AuditEntry, trail_for
@@ -30,7 +29,7 @@ AsFlag = Annotated[
 
 
 def cli_entry(as_user: str | None, action: str, object_type: str, object_id: str | None, at: datetime) -> AuditEntry:
-    username = (as_user or getpass.getuser())[:80]
+    username = (as_user or who_runs())[:80]
     return AuditEntry(at, username, "cli", action, object_type, object_id, f"cli@{socket.gethostname()}"[:100])
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import getpass
+import os
 from collections.abc import Callable, Iterator
 
 from rich.console import Console
@@ -34,3 +36,12 @@ def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
     ) as progress:
         task = progress.add_task(label, total=total)
         yield lambda count: progress.advance(task, count)
+
+
+def who_runs() -> str:
+    """The operating-system user running the command, for the audit log; the uid where no name is known (a
+    container whose user has no passwd entry and no LOGNAME), never an error."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return f"uid:{os.getuid()}"

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import getpass
 from enum import StrEnum
 from typing import Annotated
 
 import typer
 
-from casehooks.cli.common import opened_store, progress_bar
+from casehooks.cli.common import opened_store, progress_bar, who_runs
 from casehooks.cli.output import emit, emit_page
 from casehooks.errors import BadFilter
 from casehooks.settings import Settings
 from casehooks.signing import Authenticator
 from casehooks.store import Store
 from casehooks.store.reads import page_quarantine
-
-OPERATOR = "cli:" + getpass.getuser()
 
 quarantine_app = typer.Typer(help="Refused requests, kept with their reasons.", no_args_is_help=True)
 
@@ -90,7 +87,7 @@ def reprocess_command(
         results = []
         with progress_bar("reprocessing", len(record_ids)) as advance:
             for record_id in record_ids:
-                results.append(reprocess(store, authenticator, record_id, trust=trust, operator=OPERATOR))
+                results.append(reprocess(store, authenticator, record_id, trust=trust, operator=f"cli:{who_runs()}"))
                 advance(1)
     rows = [{"id": r.record_id, "outcome": r.outcome, "event_id": r.event_id, "reason": r.reason} for r in results]
     emit(rows, ["id", "outcome", "event_id", "reason"], as_json=as_json, title="reprocessed")
