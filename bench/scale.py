@@ -3,12 +3,14 @@ worker processes draining a backlog of handler jobs (a no-op handler, so every j
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import func, select
 from tests.services import start_postgres
@@ -59,7 +61,16 @@ def receivers(env: dict[str, str], processes: int, count: int, seed: int) -> flo
 
 def drain(env: dict[str, str], store: Store, workers: int, backlog: int) -> float:
     with writer(store.engine).begin() as connection:
-        connection.execute(JobRow.__table__.update().values(status="queued", attempts=0, run_at=func.now()))  # type: ignore[attr-defined]
+        # Each round starts from undispatched jobs: a job whose handlers all ran (``pending`` empty) is finished
+        # without running anything.
+        fresh = {"status": "queued", "attempts": 0, "run_at": func.now(), "pending": None, "finished_at": None}
+        connection.execute(JobRow.__table__.update().values(**fresh))  # type: ignore[attr-defined]
+    with contextlib.ExitStack() as stack:
+        logs = [stack.enter_context(tempfile.TemporaryFile()) for _ in range(workers)]
+        return _drained(env, store, logs, backlog)
+
+
+def _drained(env: dict[str, str], store: Store, logs: list[IO[bytes]], backlog: int) -> float:
     started = time.perf_counter()
     processes = [
         subprocess.Popen(
@@ -67,9 +78,9 @@ def drain(env: dict[str, str], store: Store, workers: int, backlog: int) -> floa
             env=env,
             cwd=env["PYTHONPATH"],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=log,
         )
-        for _ in range(workers)
+        for log in logs
     ]
     for process in processes:
         process.wait()
@@ -77,7 +88,11 @@ def drain(env: dict[str, str], store: Store, workers: int, backlog: int) -> floa
     with store.engine.connect() as connection:
         done = connection.execute(select(func.count()).where(JobRow.status == "succeeded")).scalar_one()
     if done != backlog:
-        raise RuntimeError(f"{done} of {backlog} jobs succeeded")
+        told = b""
+        for log in logs:
+            log.seek(0)
+            told += log.read()[-2000:]
+        raise RuntimeError(f"{done} of {backlog} jobs succeeded; the workers said: {told.decode(errors='replace')}")
     return backlog / elapsed
 
 
@@ -112,7 +127,7 @@ def run(count: int = 3000, backlog: int = 50_000, rounds: int = 3) -> list[Row]:
             median(rates[2]),
             "1 process",
             median(rates[1]),
-            "> 1.0",
+            ">= 1.6 (0.8 N)",
         ),
         Row(
             "scale (PostgreSQL)",
@@ -120,6 +135,6 @@ def run(count: int = 3000, backlog: int = 50_000, rounds: int = 3) -> list[Row]:
             median(drained[2]),
             "1 worker",
             median(drained[1]),
-            "> 1.0",
+            ">= 1.6 (0.8 N)",
         ),
     ]
