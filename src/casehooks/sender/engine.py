@@ -262,5 +262,6 @@ async def run_fast(
         for connection in list(run.connections):
             if connection.transport is not None:
                 connection.transport.close()
+        await asyncio.sleep(0)  # let the closed connections finish closing before the loop may end
     run.summary.elapsed = time.perf_counter() - started
     return run.summary
