@@ -187,3 +187,12 @@ def test_pacing_holds_with_the_fast_engine() -> None:
         summary = send(url, 6, concurrency=3, rate=20.0)
     assert summary["statuses"] == {"200": 6}
     assert float(summary["elapsed_seconds"]) >= 5 / 20 * 0.9  # type: ignore[arg-type]
+
+
+def test_the_fast_engine_runs_on_uvloop_too() -> None:
+    uvloop = pytest.importorskip("uvloop")
+    with raw_server(lambda n: (OK, False)) as (url, bodies):
+        options = TriggerOptions(url=url, count=10, concurrency=2, engine="fast")
+        summary = uvloop.run(run_trigger(options))
+    assert summary.statuses == {200: 10}
+    assert len(bodies) == 10

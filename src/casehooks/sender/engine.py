@@ -13,6 +13,7 @@ import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from casehooks.errors import FramingError
 from casehooks.sender.http1 import ResponseReader, encode_request, request_target
@@ -81,8 +82,8 @@ class _Connection(asyncio.Protocol):
         return self._index >= 0 and self._handle is None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # A cast, not an isinstance check: uvloop's transports do not derive from asyncio's classes.
+        self.transport = cast(asyncio.Transport, transport)
         self._run.connecting -= 1
         self._run.connections.add(self)
         self._run.send_next(self)
