@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import sys
@@ -16,7 +15,14 @@ from rich.table import Table
 
 from casehooks.sender.fake import EVENT_TYPES, DocumentFormatName
 from casehooks.sender.stats import Outcome, TriggerSummary
-from casehooks.sender.trigger import EngineName, TriggerOptions, fast_engine_fits, run_trigger, run_trigger_processes
+from casehooks.sender.trigger import (
+    EngineName,
+    TriggerOptions,
+    fast_engine_fits,
+    run_coroutine,
+    run_trigger,
+    run_trigger_processes,
+)
 
 
 def _auth_header(value: str | None) -> tuple[str, str] | None:
@@ -143,7 +149,7 @@ def trigger(
 def _run(options: TriggerOptions, *, quiet: bool, processes: int) -> TriggerSummary:
     if processes > 1:
         return run_trigger_processes(options, processes)
-    return asyncio.run(run_trigger(options)) if quiet else _with_progress(options)
+    return run_coroutine(run_trigger(options)) if quiet else _with_progress(options)
 
 
 def _verify(accepted: dict[str, str]) -> dict[str, int]:
@@ -180,7 +186,7 @@ def _with_progress(options: TriggerOptions) -> TriggerSummary:
         def advance(_: Outcome) -> None:
             progress.advance(task)
 
-        return asyncio.run(run_trigger(options, on_outcome=advance))
+        return run_coroutine(run_trigger(options, on_outcome=advance))
 
 
 def _print_summary(console: Console, summary: TriggerSummary, checked: dict[str, int] | None) -> None:
