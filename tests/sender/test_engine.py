@@ -11,9 +11,10 @@ from contextlib import contextmanager
 import pytest
 
 from casehooks.events import parse_event
+from casehooks.sender import engine
 from casehooks.sender.trigger import TriggerOptions, fast_engine_fits, run_trigger, uses_fast_engine
 from casehooks.signing import sign
-from tests.sender.sink import Sink
+from tests.sender.sink import Sink, running_sink
 
 OK = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok"
 # What the server does with request number n: the bytes to write, then whether to close the connection.
@@ -196,3 +197,22 @@ def test_the_fast_engine_runs_on_uvloop_too() -> None:
         summary = uvloop.run(run_trigger(options))
     assert summary.statuses == {200: 10}
     assert len(bodies) == 10
+
+
+def test_a_slow_server_is_waited_for_within_the_timeout() -> None:
+    with running_sink(delay=0.3) as slow:
+        summary = send(slow.url, 8, concurrency=4, timeout=120.0)
+    assert summary["statuses"] == {"200": 8}
+
+
+def test_requests_past_the_prebuilt_ones_are_built_as_they_go_and_stay_unique(
+    sink: Sink, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine, "PREBUILT_BYTES", 1)  # only the first request is built up front
+    options = TriggerOptions(url=sink.url, count=15, concurrency=3, secret="s3cret", keep_accepted=True)
+    summary = asyncio.run(run_trigger(options))
+    assert summary.statuses == {200: 15}
+    assert sink.bad_signatures == 0
+    ids = {parse_event(item.body).activity.id for item in sink.received}  # type: ignore[union-attr]
+    assert ids == set(summary.accepted)
+    assert len(ids) == 15
