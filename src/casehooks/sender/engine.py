@@ -90,6 +90,7 @@ class _Connection(asyncio.Protocol):
 
     def send(self, index: int, prepared: Prepared, delay: float) -> None:
         self._index, self._prepared = index, prepared
+        self.started = time.perf_counter()  # a paced request lost before it is written is timed from here
         if delay > 0:
             self._handle = asyncio.get_running_loop().call_later(delay, self._write)
         else:
