@@ -13,6 +13,7 @@
     ├── NotSignedIn                    a console request without a valid session or token
     ├── AccessDenied(scope)            the reader's role or token does not allow this
     ├── BadFilter(name, reason)        a list filter or cursor that cannot be read (an HTTP 422)
+    ├── FramingError(reason)           an HTTP/1.1 response that cannot be read (``trigger``'s fast engine)
     └── ConfigurationError             the settings do not make sense
         ├── NoStore(where)             no store where the settings point (read commands never create one)
         └── MissingKeyFile(path)       data is stored but its master key file is gone
@@ -144,3 +145,11 @@ class BadFilter(CasehooksError):
         self.name = name
         self.reason = reason
         super().__init__(f"{name}: {reason}")
+
+
+class FramingError(CasehooksError):
+    """A response that does not follow HTTP/1.1 framing; ``reason`` is a fixed phrase, never the bytes read."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)

@@ -43,3 +43,29 @@ def test_verify_fails_when_what_was_accepted_is_not_in_the_store(tmp_path: Path)
         )
     assert result.returncode == 1
     assert json.loads(result.stdout)["verify"] == {"checked": 10, "stored": 0, "missing": 10, "differing": 0}
+
+
+def test_verify_with_each_engine_finds_every_event_stored_as_sent(tmp_path: Path) -> None:
+    server = start_server(tmp_path, webhook_secret="s3cret")
+    try:
+        results = {
+            engine: run_cli(
+                server.env,
+                *("trigger", "ADD_CASE_ATTACHMENT", "--to", server.webhook, "--count", "12", "--concurrency", "4"),
+                *("--engine", engine, "--verify", "--json"),
+            )
+            for engine in ("fast", "httpx")
+        }
+    finally:
+        server.stop()
+    for result in results.values():
+        assert json.loads(result.stdout)["verify"] == {"checked": 12, "stored": 12, "missing": 0, "differing": 0}
+
+
+def test_the_fast_engine_is_refused_for_https_before_anything_is_sent(tmp_path: Path) -> None:
+    env = casehooks_env(tmp_path / "data")
+    result = run_cli(
+        env, "trigger", "ADD_CASE_COMMENT", "--to", "https://127.0.0.1:9/hook", "--engine", "fast", check=False
+    )
+    assert result.returncode == 2
+    assert "plain http://" in result.stderr

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import sys
@@ -16,7 +15,14 @@ from rich.table import Table
 
 from casehooks.sender.fake import EVENT_TYPES, DocumentFormatName
 from casehooks.sender.stats import Outcome, TriggerSummary
-from casehooks.sender.trigger import TriggerOptions, run_trigger, run_trigger_processes
+from casehooks.sender.trigger import (
+    EngineName,
+    TriggerOptions,
+    fast_engine_fits,
+    run_coroutine,
+    run_trigger,
+    run_trigger_processes,
+)
 
 
 def _auth_header(value: str | None) -> tuple[str, str] | None:
@@ -26,6 +32,16 @@ def _auth_header(value: str | None) -> tuple[str, str] | None:
     if not sep or not name.strip():
         raise typer.BadParameter("expected NAME:VALUE", param_hint="--auth-header")
     return name.strip(), secret.strip()
+
+
+def _engine(value: str) -> EngineName:
+    if value == "fast":
+        return "fast"
+    if value == "httpx":
+        return "httpx"
+    if value == "auto":
+        return "auto"
+    raise typer.BadParameter("auto, fast or httpx", param_hint="--engine")
 
 
 def _event_type(value: str) -> str:
@@ -66,6 +82,12 @@ def trigger(
     processes: Annotated[
         int, typer.Option(min=1, help="Sending processes sharing --count and --concurrency (for high rates).")
     ] = 1,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="auto (the fast engine for plain http://, httpx otherwise), fast, or httpx (https, proxies)."
+        ),
+    ] = "auto",
     verify: Annotated[
         bool,
         typer.Option(
@@ -80,6 +102,9 @@ def trigger(
     if fmt not in ("BASE64", "URL"):
         raise typer.BadParameter("BASE64 or URL", param_hint="--document-format")
     document: DocumentFormatName = "URL" if fmt == "URL" else "BASE64"
+    chosen = _engine(engine)
+    if chosen == "fast" and not fast_engine_fits(to):
+        raise typer.BadParameter("plain http:// URLs only, without a proxy or credentials", param_hint="--engine")
     with contextlib.ExitStack() as stack:
         documents = None
         if document == "URL":
@@ -102,6 +127,7 @@ def trigger(
                 seed=seed,
                 timeout=timeout,
                 keep_accepted=verify,
+                engine=chosen,
             ),
             quiet=as_json or not sys.stdout.isatty(),
             processes=processes,
@@ -123,7 +149,7 @@ def trigger(
 def _run(options: TriggerOptions, *, quiet: bool, processes: int) -> TriggerSummary:
     if processes > 1:
         return run_trigger_processes(options, processes)
-    return asyncio.run(run_trigger(options)) if quiet else _with_progress(options)
+    return run_coroutine(run_trigger(options)) if quiet else _with_progress(options)
 
 
 def _verify(accepted: dict[str, str]) -> dict[str, int]:
@@ -160,7 +186,7 @@ def _with_progress(options: TriggerOptions) -> TriggerSummary:
         def advance(_: Outcome) -> None:
             progress.advance(task)
 
-        return asyncio.run(run_trigger(options, on_outcome=advance))
+        return run_coroutine(run_trigger(options, on_outcome=advance))
 
 
 def _print_summary(console: Console, summary: TriggerSummary, checked: dict[str, int] | None) -> None:
