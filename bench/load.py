@@ -73,7 +73,7 @@ def run_autocannon(url: str, requests: Path, connections: int, amount: int | Non
     done = subprocess.run(pinned(command, LOAD_CPU), env=env, capture_output=True, check=True, timeout=1800)
     result = json.loads(done.stdout)
     ok = int(result["2xx"])
-    seconds = float(result["duration"])
+    seconds = float(result.get("elapsed") or result["duration"])
     return Load(
         requests_per_s=ok / seconds if seconds else 0.0,
         ok=ok,
