@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 
 from bench.ingest import CONNECTIONS, SECRET, bodies
 from bench.load import run_autocannon
@@ -30,7 +31,7 @@ def run(count: int = 5000, rounds: int = 3) -> list[Row]:
     requests = bodies("", count, seed=11)
     try:
         for round_number in range(rounds):
-            steps = [
+            steps: list[Callable[[], None]] = [
                 lambda: ours.append(trigger_rate(echo.url, count)),
                 lambda: native.append(run_autocannon(echo.url, requests, CONNECTIONS).requests_per_s),
             ]

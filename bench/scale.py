@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
@@ -70,7 +71,7 @@ def drain(env: dict[str, str], store: Store, workers: int, backlog: int) -> floa
         return _drained(env, store, logs, backlog)
 
 
-def _drained(env: dict[str, str], store: Store, logs: list[IO[bytes]], backlog: int) -> float:
+def _drained(env: dict[str, str], store: Store, logs: Sequence[IO[bytes]], backlog: int) -> float:
     started = time.perf_counter()
     processes = [
         subprocess.Popen(

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -135,7 +136,7 @@ def run(count: int = 2000, rounds: int = 3) -> list[Row]:
         ours: list[float] = []
         loop: list[float] = []
         for round_number in range(rounds):
-            order = [
+            order: list[Callable[[], None]] = [
                 lambda: ours.append(sandbox_rate(sink.url, count)),
                 lambda: loop.append(loop_rate(sink.url, count)),
             ]
