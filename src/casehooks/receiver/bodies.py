@@ -8,7 +8,7 @@ the bytes received at a minimum rate) and a process-wide budget of unverified by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import BinaryIO, cast
 
 import anyio
 from starlette.requests import ClientDisconnect, Request
@@ -76,8 +76,13 @@ def declared_length(request: Request) -> int | None:
     return int(declared) if declared is not None and declared.isdigit() else None
 
 
-async def read_body(request: Request, limits: BodyLimits, budget: UnverifiedBudget) -> Received:
+async def read_body(
+    request: Request, limits: BodyLimits, budget: UnverifiedBudget, spool: BinaryIO | None = None
+) -> Received:
     """Read the body chunk by chunk within ``limits`` and ``budget``.
+
+    With a ``spool`` the chunks are written there as they arrive instead of kept (``body`` is then empty);
+    they still count against the budget until the request is answered.
 
     Raises ``ClientDisconnect`` if the client goes away; the bytes it held are given back first.
     """
@@ -109,7 +114,9 @@ async def read_body(request: Request, limits: BodyLimits, budget: UnverifiedBudg
                         refusal = busy()
                         break
                     held += len(chunk)
-                    if first is None and not buffer:
+                    if spool is not None:
+                        spool.write(chunk)
+                    elif first is None and not buffer:
                         first = chunk
                     else:
                         if first is not None:
