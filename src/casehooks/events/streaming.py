@@ -13,7 +13,6 @@ whole, where such content is judged as it always was (invalid, or a pending URL)
 from __future__ import annotations
 
 import binascii
-import re
 from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
@@ -24,9 +23,8 @@ from casehooks.errors import ContentError
 T = TypeVar("T")
 
 _CONTENT_KEY = "content"
-_STRING_STOP = re.compile(rb'["\\]')
-_BASE64_BODY = re.compile(rb"[A-Za-z0-9+/]*")
-_WHITESPACE = re.compile(rb"\s+")
+_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+_WHITESPACE = b" \t\n\r\x0b\x0c"  # what ``Content`` strips (str.isspace on ASCII)
 _ESCAPE = b"\\"
 DEFAULT_MIN_CHARS = 64 * 1024
 
@@ -68,7 +66,7 @@ class _Base64Stream:
         self._length = 0
 
     def feed(self, text: bytes) -> bytes:
-        text = _WHITESPACE.sub(b"", text)
+        text = text.translate(None, _WHITESPACE)
         if not text:
             return b""
         if self._padding:
@@ -77,7 +75,7 @@ class _Base64Stream:
             self._padding += len(text)
         else:
             head, pad, tail = text.partition(b"=")
-            if _BASE64_BODY.fullmatch(head) is None or (pad and tail.strip(b"=")) or len(pad + tail) > 2:
+            if head.translate(None, _BASE64_ALPHABET) or (pad and tail.strip(b"=")) or len(pad + tail) > 2:
                 raise ContentError("not valid base64")
             self._padding = len(pad + tail)
         self._length += len(text)
@@ -171,33 +169,37 @@ def _key(raw: bytes) -> bytes:
         return b""
 
 
+def _closing_quote(buffer: bytes, start: int, scanned: int) -> int:
+    # The string's closing quote at or after ``scanned`` (``start`` is where its unescaped run begins), else -1.
+    quote = buffer.find(b'"', scanned)
+    while quote >= 0:
+        before = quote
+        while before > start and buffer[before - 1] == 0x5C:
+            before -= 1
+        if (quote - before) % 2 == 0:  # an even run of backslashes escapes itself, not the quote
+            return quote
+        quote = buffer.find(b'"', quote + 1)
+    return -1
+
+
 def _read_string(reader: _Reader, streamable: bool, min_chars: int) -> tuple[bytes, bool]:
     # The raw bytes of the string starting at ``reader.pos`` and True when it ended (its closing quote consumed);
     # a content value (``streamable``) longer than ``min_chars`` stops early with False, to be streamed.
-    start = reader.pos
+    start = scanned = reader.pos
     while True:
-        stop = _STRING_STOP.search(reader.buffer, reader.pos)
-        if stop is None:
-            reader.pos = len(reader.buffer)
-        elif stop.group() == b'"':
-            raw = reader.buffer[start : stop.start()]
-            reader.pos = stop.end()
-            return raw, True
-        elif stop.end() < len(reader.buffer):
-            reader.pos = stop.end() + 1  # the escaped character, whatever it is, cannot end the string
-            continue
-        else:
-            reader.pos = stop.start()
-        if streamable and reader.pos - start > min_chars:
-            cut = start + _safe_end(reader.buffer[start : reader.pos])
-            raw = reader.buffer[start:cut]
+        quote = _closing_quote(reader.buffer, start, scanned)
+        if quote >= 0:
+            reader.pos = quote + 1
+            return reader.buffer[start:quote], True
+        if streamable and len(reader.buffer) - start > min_chars:
+            cut = start + _safe_end(reader.buffer[start:])
             reader.pos = cut
-            return raw, False
-        kept = reader.pos - start
+            return reader.buffer[start:cut], False
+        scanned = len(reader.buffer) - start
         reader.pos = start
         if not reader.more():
             raise ContentError("the body ends inside a string")
-        start, reader.pos = 0, kept
+        start = 0
 
 
 def _decoded(reader: _Reader, first: bytes) -> Iterator[bytes]:
@@ -207,12 +209,10 @@ def _decoded(reader: _Reader, first: bytes) -> Iterator[bytes]:
     if piece:
         yield piece
     while True:
-        stop = _STRING_STOP.search(reader.buffer, reader.pos)
-        while stop is not None and stop.group() == _ESCAPE and stop.end() < len(reader.buffer):
-            stop = _STRING_STOP.search(reader.buffer, stop.end() + 1)
-        if stop is not None and stop.group() == b'"':
-            piece = decoder.feed(_unescape(reader.buffer[reader.pos : stop.start()]))
-            reader.pos = stop.end()
+        quote = _closing_quote(reader.buffer, reader.pos, reader.pos)
+        if quote >= 0:
+            piece = decoder.feed(_unescape(reader.buffer[reader.pos : quote]))
+            reader.pos = quote + 1
             if piece:
                 yield piece
             piece = decoder.finish()
