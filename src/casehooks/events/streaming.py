@@ -17,13 +17,13 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 import orjson
+import pybase64
 
 from casehooks.errors import ContentError
 
 T = TypeVar("T")
 
 _CONTENT_KEY = "content"
-_BASE64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 _WHITESPACE = b" \t\n\r\x0b\x0c"  # what ``Content`` strips (str.isspace on ASCII)
 _ESCAPE = b"\\"
 DEFAULT_MIN_CHARS = 64 * 1024
@@ -74,8 +74,8 @@ class _Base64Stream:
                 raise ContentError("not valid base64")
             self._padding += len(text)
         else:
-            head, pad, tail = text.partition(b"=")
-            if head.translate(None, _BASE64_ALPHABET) or (pad and tail.strip(b"=")) or len(pad + tail) > 2:
+            _, pad, tail = text.partition(b"=")
+            if (pad and tail.strip(b"=")) or len(pad + tail) > 2:  # the alphabet is checked as it is decoded
                 raise ContentError("not valid base64")
             self._padding = len(pad + tail)
         self._length += len(text)
@@ -85,15 +85,21 @@ class _Base64Stream:
             return b""
         whole = len(data) - len(data) % 4
         self._carry = data[whole:]
-        return binascii.a2b_base64(data[:whole], strict_mode=True) if whole else b""
+        return _decode(data[:whole]) if whole else b""
 
     def finish(self) -> bytes:
         if self._length % 4:
             raise ContentError("not valid base64")
-        try:
-            return binascii.a2b_base64(self._carry, strict_mode=True) if self._carry else b""
-        except binascii.Error as exc:
-            raise ContentError("not valid base64") from exc
+        return _decode(self._carry) if self._carry else b""
+
+
+def _decode(quads: bytes) -> bytes:
+    # SIMD base64 (pybase64): four times the standard library's speed, the same strict alphabet and padding.
+    try:
+        decoded: bytes = pybase64.b64decode(quads, validate=True)
+    except binascii.Error as exc:
+        raise ContentError("not valid base64") from exc
+    return decoded
 
 
 def _unescape(raw: bytes) -> bytes:
