@@ -1,5 +1,8 @@
 """Scenario 2: 1, 10 and 50 MiB files inline as base64. MB/s of body ingested and peak memory over the body
-size, against writing the same decoded bytes straight to disk."""
+size, against writing the same decoded bytes straight to disk (fsync'd), measured in the same round.
+
+Every body here is past ``CASEHOOKS_STREAM_THRESHOLD_BYTES`` (1 MiB; base64 makes a 1 MiB file a 1.4 MB
+body): each is spooled and its file streamed out, never held whole."""
 
 from __future__ import annotations
 
@@ -79,10 +82,10 @@ def run(sizes_mib: tuple[int, ...] = (1, 10, 50), rounds: int = 3) -> list[Row]:
                 median(ours_mbps),
                 "write to disk",
                 median(disk_mbps),
-                ">= 100 MB/s",
+                ">= 0.5",
             )
         )
         rows.append(
-            Row("attachments", f"{size} MiB peak RSS growth / body", median(growth), "body", 1.0, "<= 2.0", False)
+            Row("attachments", f"{size} MiB peak RSS growth / body", median(growth), "body", 1.0, "<= 0.25", False)
         )
     return rows
