@@ -84,15 +84,16 @@ def test_a_50_mib_file_is_accepted_and_read_back_byte_identical(served: tuple[Se
 
 
 def test_a_large_body_with_one_bad_signature_byte_is_refused_held_and_reprocessable(
-    served: tuple[Service, str],
+    served: tuple[Service, str], capsys: pytest.CaptureFixture[str]
 ) -> None:
     service, url = served
     content = os.urandom(3 * MIB)
-    body = body_of(attachment_event(content))
+    body = body_of(attachment_event(content, file_name="Ada-Lovelace-dob-1815.pdf"))
     signature = sign(body, SECRET)
     forged = ("0" if signature[0] != "0" else "1") + signature[1:]
     response = _post(url, body, forged)
     assert response.status_code == 401
+    assert "Lovelace" not in response.text
     record_id = response.json()["quarantine_id"]
     assert record_id is not None
     assert _spools(service) == []
@@ -105,6 +106,8 @@ def test_a_large_body_with_one_bad_signature_byte_is_refused_held_and_reprocessa
     with service.store.engine.connect() as connection:
         (sha256,) = connection.execute(select(BlobRow.sha256)).scalars().all()
     assert _stored_file(service, sha256) == content
+    logged = capsys.readouterr()
+    assert "Lovelace" not in logged.out + logged.err  # no PHI in logs on either path
 
 
 def test_a_large_content_that_is_not_base64_is_judged_as_the_whole_body_path_judges_it(
