@@ -74,16 +74,17 @@ def receiver_routes(
 
     async def spooled(request: Request, path: Path, file: BinaryIO) -> Response:
         # A large body: written to its spool as it arrives, then read from there (the spool is removed after).
+        digests = intake.digests()  # signature and SHA-256 computed as the body arrives: no pass to re-read it
         try:
             with file:
-                received = await read_body(request, limits, budget, file)
+                received = await read_body(request, limits, budget, file, digests)
         except ClientDisconnect:
             return Response(status_code=400)
         headers = dict(request.headers)
         try:
             if received.refusal is not None:
                 return await refused(received, headers)
-            answer = await intake.receive_spooled(path, headers)
+            answer = await intake.receive_spooled(path, headers, digests)
         finally:
             budget.give_back(received.held)
         retry = {"retry-after": str(answer.retry_after)} if answer.retry_after is not None else None

@@ -13,6 +13,7 @@ from typing import BinaryIO, cast
 import anyio
 from starlette.requests import ClientDisconnect, Request
 
+from casehooks.signing import BodyDigests
 from casehooks.store.quarantine import Refusal
 
 
@@ -77,12 +78,16 @@ def declared_length(request: Request) -> int | None:
 
 
 async def read_body(
-    request: Request, limits: BodyLimits, budget: UnverifiedBudget, spool: BinaryIO | None = None
+    request: Request,
+    limits: BodyLimits,
+    budget: UnverifiedBudget,
+    spool: BinaryIO | None = None,
+    digests: BodyDigests | None = None,
 ) -> Received:
     """Read the body chunk by chunk within ``limits`` and ``budget``.
 
     With a ``spool`` the chunks are written there as they arrive instead of kept (``body`` is then empty);
-    they still count against the budget until the request is answered.
+    they still count against the budget until the request is answered. ``digests`` are fed each chunk kept.
 
     Raises ``ClientDisconnect`` if the client goes away; the bytes it held are given back first.
     """
@@ -114,6 +119,8 @@ async def read_body(
                         refusal = busy()
                         break
                     held += len(chunk)
+                    if digests is not None:
+                        digests.update(chunk)
                     if spool is not None:
                         spool.write(chunk)
                     elif first is None and not buffer:

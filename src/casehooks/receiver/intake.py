@@ -28,7 +28,7 @@ from casehooks.errors import SchemaError, SignatureError, StoreUnavailable, Unst
 from casehooks.events import Event, parse_event
 from casehooks.receiver.metrics import Metrics
 from casehooks.receiver.spool import prepare_spooled
-from casehooks.signing import Authenticator
+from casehooks.signing import Authenticator, BodyDigests
 from casehooks.store import Store
 from casehooks.store.engine import database_timeout
 from casehooks.store.ingest import Prepared
@@ -82,7 +82,13 @@ class Intake:
 
         return await self._receive(lambda: self._check_and_prepare(body, headers), held, len(body), headers)
 
-    async def receive_spooled(self, path: Path, headers: Mapping[str, str]) -> Answer:
+    def digests(self) -> BodyDigests:
+        """What to feed a spooled body's chunks as they arrive (``receive_spooled`` then authenticates it)."""
+        return self._authenticator.digests()
+
+    async def receive_spooled(
+        self, path: Path, headers: Mapping[str, str], digests: BodyDigests | None = None
+    ) -> Answer:
         """``receive`` for a body spooled to ``path`` (receiver/spool.py): its files stream out of the file."""
 
         async def held() -> bytes:
@@ -91,7 +97,7 @@ class Intake:
 
         def work() -> Prepared | Refusal:
             try:
-                prepared = prepare_spooled(self._store, self._authenticator, path, headers)
+                prepared = prepare_spooled(self._store, self._authenticator, path, headers, digests)
             except StoreUnavailable:
                 raise
             except SchemaError as exc:

@@ -23,7 +23,7 @@ import orjson
 from casehooks.errors import ContentError, SchemaError, SignatureError
 from casehooks.events import Event, parse_event
 from casehooks.events.streaming import split_contents
-from casehooks.signing import Authenticator
+from casehooks.signing import Authenticator, BodyDigests
 from casehooks.store import Store
 from casehooks.store.files import FileStore
 from casehooks.store.ingest import FILE_MARKER, Prepared, prepare
@@ -86,12 +86,20 @@ class _Prestored(FileStore):
 
 
 def prepare_spooled(
-    store: Store, authenticator: Authenticator, path: Path, headers: Mapping[str, str]
+    store: Store,
+    authenticator: Authenticator,
+    path: Path,
+    headers: Mapping[str, str],
+    digests: BodyDigests | None = None,
 ) -> Prepared | Refusal | None:
     """Authenticate, parse and prepare a spooled body; None when it must be read whole instead (its large
-    content is not base64, or the event has no activity id to key it by)."""
+    content is not base64, or the event has no activity id to key it by). ``digests`` fed as the body arrived
+    spare reading the spool once more to authenticate it."""
     try:
-        body_sha256 = authenticator.authenticate_stream(read_chunks(path), headers)
+        if digests is None:
+            body_sha256 = authenticator.authenticate_stream(read_chunks(path), headers)
+        else:
+            body_sha256 = digests.authenticate(headers)
     except SignatureError as exc:
         return Refusal(f"auth_{exc.reason.replace(' ', '_')}", f"authentication failed: {exc.reason}", 401)
     nonce = secrets.token_hex(16)
