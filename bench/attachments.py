@@ -1,5 +1,9 @@
 """Scenario 2: 1, 10 and 50 MiB files inline as base64. MB/s of body ingested and peak memory over the body
-size, against writing the same decoded bytes straight to disk."""
+size, against writing the same decoded bytes straight to disk (fsync'd), measured in the same round.
+
+Bodies past ``CASEHOOKS_STREAM_THRESHOLD_BYTES`` (4 MiB) are spooled and their files streamed out: the 10 and
+50 MiB ones; the 1 MiB file (a 1.4 MB body) takes the in-memory path. Each is also posted by the same client
+into a bare ASGI echo, the floor the HTTP transfer itself sets."""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from pathlib import Path
 import httpx
 
 from bench.report import Row, median
-from bench.servers import start_casehooks
+from bench.servers import start_casehooks, start_uvicorn
 from casehooks.events.wire import stringify
 from casehooks.signing import sign
 
@@ -44,21 +48,40 @@ def _straight_to_disk(content: bytes, folder: Path) -> float:
     return time.perf_counter() - started
 
 
+def _bare_upload(body: bytes) -> float:
+    # The floor the HTTP transfer sets: the same body posted by the same client into a bare ASGI echo.
+    echo = start_uvicorn("bare", "bench.baselines.bare:app")
+    try:
+        httpx.post(echo.url, content=b"warm up", timeout=60)
+        started = time.perf_counter()
+        httpx.post(echo.url, content=body, timeout=300).raise_for_status()
+        return time.perf_counter() - started
+    finally:
+        echo.stop()
+
+
 def run(sizes_mib: tuple[int, ...] = (1, 10, 50), rounds: int = 3) -> list[Row]:
     rows: list[Row] = []
     for size in sizes_mib:
         ours_mbps: list[float] = []
         disk_mbps: list[float] = []
+        bare_mbps: list[float] = []
         growth: list[float] = []
         for _ in range(rounds):
             content = os.urandom(size * MIB)
             body = _event(content)
             with tempfile.TemporaryDirectory() as folder:
                 disk_mbps.append(len(body) / MIB / _straight_to_disk(content, Path(folder)))
+                bare_mbps.append(len(body) / MIB / _bare_upload(body))
                 process = start_casehooks(Path(folder) / "data", SECRET, max_body_bytes=str(200 * MIB))
                 try:
-                    warm = _event(b"warm up" * 100)  # first-request costs (imports, caches) are not the file's
-                    httpx.post(process.url, content=warm, headers={"x-cv-signature": sign(warm, SECRET)}, timeout=60)
+                    # First-request costs (imports, caches) are not the file's: one small body and one just past
+                    # the streaming threshold when the measured body streams (smaller, so its peak is not the one read).
+                    streamed = size * MIB * 4 // 3 > 4 * MIB  # the default threshold
+                    warms = [_event(b"warm up" * 100)] + ([_event(os.urandom(3 * MIB))] if streamed else [])
+                    for warm in warms:
+                        signature = {"x-cv-signature": sign(warm, SECRET)}
+                        httpx.post(process.url, content=warm, headers=signature, timeout=60)
                     before = process.status("VmRSS")
                     started = time.perf_counter()
                     response = httpx.post(
@@ -79,10 +102,13 @@ def run(sizes_mib: tuple[int, ...] = (1, 10, 50), rounds: int = 3) -> list[Row]:
                 median(ours_mbps),
                 "write to disk",
                 median(disk_mbps),
-                ">= 100 MB/s",
+                ">= 0.5",
             )
         )
         rows.append(
-            Row("attachments", f"{size} MiB peak RSS growth / body", median(growth), "body", 1.0, "<= 2.0", False)
+            Row("attachments", f"{size} MiB body MB/s", median(ours_mbps), "bare ASGI upload", median(bare_mbps), "")
+        )
+        rows.append(
+            Row("attachments", f"{size} MiB peak RSS growth / body", median(growth), "body", 1.0, "<= 0.25", False)
         )
     return rows

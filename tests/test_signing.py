@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -279,3 +280,35 @@ def test_any_single_bit_flip_of_the_signature_fails(body: bytes, secret: bytes, 
     with pytest.raises(SignatureError) as caught:
         verify(body, raw.hex(), secret)
     assert caught.value.reason == "mismatch"
+
+
+@pytest.mark.parametrize(
+    ("authenticator", "headers"),
+    [
+        (Authenticator(secrets=("s1",)), {"x-cv-signature": sign(b"chunked body", "s1")}),
+        (Authenticator(secrets=("old", "s1")), {"X-CV-Signature": sign(b"chunked body", "s1")}),
+        (Authenticator(secrets=("s1",)), {"x-cv-signature": "0" + sign(b"chunked body", "s1")[1:]}),
+        (Authenticator(secrets=("s1",)), {"x-cv-signature": sign(b"chunked bodY", "s1")}),
+        (Authenticator(secrets=("s1",)), {"x-cv-signature": "zz"}),
+        (Authenticator(secrets=("s1",)), {}),
+        (Authenticator(static_header=StaticHeader("x-token", "t")), {"x-token": "t"}),
+        (Authenticator(static_header=StaticHeader("x-token", "t")), {"x-token": "u"}),
+    ],
+)
+def test_a_body_authenticated_as_it_streams_gets_the_whole_body_verdict(
+    authenticator: Authenticator, headers: dict[str, str]
+) -> None:
+    body = b"chunked body"
+    try:
+        authenticator.authenticate(body, headers)
+        whole: str | None = None
+    except SignatureError as exc:
+        whole = exc.reason
+    try:
+        digest = authenticator.authenticate_stream([body[:3], b"", body[3:]], headers)
+        streamed: str | None = None
+    except SignatureError as exc:
+        streamed = exc.reason
+    assert streamed == whole
+    if whole is None:
+        assert digest == hashlib.sha256(body).hexdigest()

@@ -45,6 +45,8 @@ class Settings(BaseSettings):
     quarantine_max_rows: int = Field(default=100_000, ge=1)
     quarantine_header_bytes: int = Field(default=16 * 1024, ge=0)
     document_allow_http: bool = False  # fetch document links over plain http (a test platform on loopback)
+    # Large bodies: above this declared length a body is spooled to <data_dir>/spool and its files streamed out.
+    stream_threshold_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
     # Console sign-in, sessions and tokens (docs/security.md).
     console_session_minutes: int = Field(default=480, gt=0)
     console_idle_minutes: int = Field(default=30, gt=0)

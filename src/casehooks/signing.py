@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from casehooks.errors import SignatureError
@@ -94,5 +94,57 @@ class Authenticator:
             value = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER), None)
             verify(body, value, self.secrets)
 
+    def authenticate_stream(self, chunks: Iterable[bytes], headers: Mapping[str, str]) -> str:
+        """``authenticate`` for a body read a chunk at a time; returns the body's SHA-256 (hex), hashed on the way."""
+        digests = self.digests()
+        for chunk in chunks:
+            digests.update(chunk)
+        return digests.authenticate(headers)
+
+    def digests(self) -> BodyDigests:
+        """Hashes to feed a body as it arrives, then authenticate it without reading it again."""
+        return BodyDigests(self)
+
     def __repr__(self) -> str:
         return f"Authenticator(secrets={len(self.secrets)}, static_header={self.static_header!r})"
+
+
+def _check_digests(expected: list[bytes], header_value: str | None) -> None:
+    # ``verify``'s checks, against digests computed as the body streamed by.
+    if header_value is None or not header_value.strip():
+        raise SignatureError("missing")
+    candidate = header_value.strip()
+    if not _HEX_DIGEST.fullmatch(candidate):
+        raise SignatureError("malformed")
+    given = bytes.fromhex(candidate)
+    matched = False
+    for digest in expected:
+        matched = hmac.compare_digest(digest, given) or matched
+    if not matched:
+        raise SignatureError("mismatch")
+
+
+class BodyDigests:
+    """A body's SHA-256 and its HMAC under every configured secret, computed as its chunks go by."""
+
+    __slots__ = ("_authenticator", "_macs", "_sha256")
+
+    def __init__(self, authenticator: Authenticator) -> None:
+        self._authenticator = authenticator
+        self._sha256 = hashlib.sha256()
+        self._macs = [hmac.new(_key(secret), digestmod=hashlib.sha256) for secret in authenticator.secrets]
+
+    def update(self, chunk: bytes) -> None:
+        self._sha256.update(chunk)
+        for mac in self._macs:
+            mac.update(chunk)
+
+    def authenticate(self, headers: Mapping[str, str]) -> str:
+        """Raise ``SignatureError`` as ``Authenticator.authenticate`` would; returns the body's SHA-256 (hex)."""
+        static = self._authenticator.static_header
+        if static is not None:
+            static.check(headers)
+        if self._macs:
+            value = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER), None)
+            _check_digests([mac.digest() for mac in self._macs], value)
+        return self._sha256.hexdigest()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from typing import cast
+from pathlib import Path
+from typing import BinaryIO, cast
 
 import anyio.to_thread
 import orjson
@@ -16,10 +17,18 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
-from casehooks.receiver.bodies import BUSY_RETRY_AFTER_SECONDS, BodyLimits, UnverifiedBudget, read_body
-from casehooks.receiver.intake import Answer, Intake
+from casehooks.receiver.bodies import (
+    BUSY_RETRY_AFTER_SECONDS,
+    BodyLimits,
+    Received,
+    UnverifiedBudget,
+    declared_length,
+    read_body,
+)
+from casehooks.receiver.intake import Intake
 from casehooks.receiver.metrics import Metrics
 from casehooks.receiver.readiness import Readiness, answer
+from casehooks.receiver.spool import SpoolPolicy
 from casehooks.store import Store
 
 log = structlog.get_logger("casehooks.receiver")
@@ -41,10 +50,14 @@ def receiver_routes(
     limits: BodyLimits,
     budget: UnverifiedBudget,
     readiness: Readiness | None = None,
+    spool: SpoolPolicy | None = None,
 ) -> list[Route]:
     ready_checks = readiness if readiness is not None else Readiness.for_store(store)
 
     async def webhook(request: Request) -> Response:
+        if spool is not None and spool.wants(declared_length(request)):
+            with spool.open() as (path, file):
+                return await spooled(request, path, file)
         try:
             received = await read_body(request, limits, budget)
         except ClientDisconnect:
@@ -52,17 +65,39 @@ def receiver_routes(
         headers = dict(request.headers)
         try:
             if received.refusal is not None:
-                answer: Answer = await intake.refuse(received.refusal, None, received.size, headers)
-                # The rest of a refused body is never read: the connection cannot carry another request.
-                extra = {"connection": "close"}
-                if received.refusal.status_code == 503:
-                    extra["retry-after"] = str(BUSY_RETRY_AFTER_SECONDS)
-                return _JSON(answer.body, status_code=answer.status_code, headers=extra)
+                return await refused(received, headers)
             answer = await intake.receive(cast(bytes, received.body), headers)
         finally:
             budget.give_back(received.held)  # verified, stored or refused: no longer unverified bytes
         retry = {"retry-after": str(answer.retry_after)} if answer.retry_after is not None else None
         return _JSON(answer.body, status_code=answer.status_code, headers=retry)
+
+    async def spooled(request: Request, path: Path, file: BinaryIO) -> Response:
+        # A large body: written to its spool as it arrives, then read from there (the spool is removed after).
+        digests = intake.digests()  # signature and SHA-256 computed as the body arrives: no pass to re-read it
+        try:
+            with file:
+                received = await read_body(request, limits, budget, file, digests)
+        except ClientDisconnect:
+            return Response(status_code=400)
+        headers = dict(request.headers)
+        try:
+            if received.refusal is not None:
+                return await refused(received, headers)
+            answer = await intake.receive_spooled(path, headers, digests)
+        finally:
+            budget.give_back(received.held)
+        retry = {"retry-after": str(answer.retry_after)} if answer.retry_after is not None else None
+        return _JSON(answer.body, status_code=answer.status_code, headers=retry)
+
+    async def refused(received: Received, headers: dict[str, str]) -> Response:
+        assert received.refusal is not None
+        answer = await intake.refuse(received.refusal, None, received.size, headers)
+        # The rest of a refused body is never read: the connection cannot carry another request.
+        extra = {"connection": "close"}
+        if received.refusal.status_code == 503:
+            extra["retry-after"] = str(BUSY_RETRY_AFTER_SECONDS)
+        return _JSON(answer.body, status_code=answer.status_code, headers=extra)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -95,6 +130,7 @@ def build_app(
     console: ASGIApp | None = None,
     budget: UnverifiedBudget | None = None,
     readiness: Readiness | None = None,
+    spool: SpoolPolicy | None = None,
 ) -> Starlette:
     """The receiver's routes, then (when given) the console for every other path: no middleware of the
     console's ever runs in front of the webhook."""
@@ -108,7 +144,9 @@ def build_app(
             yield
 
     routes: list[Route | Mount] = [
-        *receiver_routes(intake, store, metrics, limits, budget or UnverifiedBudget(4 * limits.max_bytes), readiness)
+        *receiver_routes(
+            intake, store, metrics, limits, budget or UnverifiedBudget(4 * limits.max_bytes), readiness, spool
+        )
     ]
     if console is not None:
         routes.append(Mount("", app=console))

@@ -8,11 +8,12 @@ the bytes received at a minimum rate) and a process-wide budget of unverified by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import BinaryIO, cast
 
 import anyio
 from starlette.requests import ClientDisconnect, Request
 
+from casehooks.signing import BodyDigests
 from casehooks.store.quarantine import Refusal
 
 
@@ -76,8 +77,17 @@ def declared_length(request: Request) -> int | None:
     return int(declared) if declared is not None and declared.isdigit() else None
 
 
-async def read_body(request: Request, limits: BodyLimits, budget: UnverifiedBudget) -> Received:
+async def read_body(
+    request: Request,
+    limits: BodyLimits,
+    budget: UnverifiedBudget,
+    spool: BinaryIO | None = None,
+    digests: BodyDigests | None = None,
+) -> Received:
     """Read the body chunk by chunk within ``limits`` and ``budget``.
+
+    With a ``spool`` the chunks are written there as they arrive instead of kept (``body`` is then empty);
+    they still count against the budget until the request is answered. ``digests`` are fed each chunk kept.
 
     Raises ``ClientDisconnect`` if the client goes away; the bytes it held are given back first.
     """
@@ -109,7 +119,11 @@ async def read_body(request: Request, limits: BodyLimits, budget: UnverifiedBudg
                         refusal = busy()
                         break
                     held += len(chunk)
-                    if first is None and not buffer:
+                    if digests is not None:
+                        digests.update(chunk)
+                    if spool is not None:
+                        spool.write(chunk)
+                    elif first is None and not buffer:
                         first = chunk
                     else:
                         if first is not None:

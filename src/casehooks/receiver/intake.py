@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -26,7 +27,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from casehooks.errors import SchemaError, SignatureError, StoreUnavailable, Unstorable
 from casehooks.events import Event, parse_event
 from casehooks.receiver.metrics import Metrics
-from casehooks.signing import Authenticator
+from casehooks.receiver.spool import prepare_spooled
+from casehooks.signing import Authenticator, BodyDigests
 from casehooks.store import Store
 from casehooks.store.engine import database_timeout
 from casehooks.store.ingest import Prepared
@@ -75,30 +77,69 @@ class Intake:
         self._secret_names = frozenset({static.name.lower()}) if static else frozenset()
 
     async def receive(self, body: bytes, headers: Mapping[str, str]) -> Answer:
+        async def held() -> bytes:
+            return body
+
+        return await self._receive(lambda: self._check_and_prepare(body, headers), held, len(body), headers)
+
+    def digests(self) -> BodyDigests:
+        """What to feed a spooled body's chunks as they arrive (``receive_spooled`` then authenticates it)."""
+        return self._authenticator.digests()
+
+    async def receive_spooled(
+        self, path: Path, headers: Mapping[str, str], digests: BodyDigests | None = None
+    ) -> Answer:
+        """``receive`` for a body spooled to ``path`` (receiver/spool.py): its files stream out of the file."""
+
+        async def held() -> bytes:
+            # A refused large body is held whole, as any other (read only on this path).
+            return await anyio.to_thread.run_sync(path.read_bytes)
+
+        def work() -> Prepared | Refusal:
+            try:
+                prepared = prepare_spooled(self._store, self._authenticator, path, headers, digests)
+            except StoreUnavailable:
+                raise
+            except SchemaError as exc:
+                return Refusal("schema", f"{exc.path}: {exc.reason}", 400)
+            except SQLAlchemyError as exc:
+                raise StoreUnavailable("the store could not prepare the event") from exc
+            except Exception as exc:
+                log.warning("event_unprocessable", error=type(exc).__name__)
+                return Refusal("unprocessable", f"the event could not be stored as read ({type(exc).__name__})", 422)
+            return prepared if prepared is not None else self._check_and_prepare(path.read_bytes(), headers)
+
+        return await self._receive(work, held, path.stat().st_size, headers)
+
+    async def _receive(
+        self,
+        work: Callable[[], Prepared | Refusal],
+        held: Callable[[], Awaitable[bytes]],
+        size: int,
+        headers: Mapping[str, str],
+    ) -> Answer:
         started = time.perf_counter()
         self._metrics.received.inc()
         prepared: Prepared | Refusal | None = None
         try:
             with anyio.fail_after(self._prepare_timeout):
-                prepared = await anyio.to_thread.run_sync(
-                    self._check_and_prepare, body, headers, abandon_on_cancel=True
-                )
+                prepared = await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
             if isinstance(prepared, Refusal):
-                return await self.refuse(prepared, body, len(body), headers)
+                return await self.refuse(prepared, await held(), size, headers)
             accepted = await self._commit(prepared)
         except (StoreUnavailable, TimeoutError) as exc:
             self._metrics.unavailable.inc()
             log.error("store_unavailable", error=type(exc).__name__)
             event_id = prepared.event_id if isinstance(prepared, Prepared) else None
             refusal = Refusal("store_unavailable", "the event could not be stored now; retry later", 503, event_id)
-            return await self.refuse(refusal, body, len(body), headers)
+            return await self.refuse(refusal, await held(), size, headers)
         except Unstorable as exc:
             log.warning("event_unprocessable", error=exc.error)
-            return await self.refuse(Refusal("unprocessable", str(exc), 422), body, len(body), headers)
+            return await self.refuse(Refusal("unprocessable", str(exc), 422), await held(), size, headers)
         except Exception as exc:  # a fault of ours, not of the input: keep the body, ask for a retry
             log.exception("intake_failed", error=type(exc).__name__)
             refusal = Refusal("internal_error", f"the receiver failed ({type(exc).__name__}); retry later", 503)
-            return await self.refuse(refusal, body, len(body), headers)
+            return await self.refuse(refusal, await held(), size, headers)
         self._metrics.ingest_seconds.observe(time.perf_counter() - started)
         if accepted:
             self._metrics.count_accepted(prepared.event_type)

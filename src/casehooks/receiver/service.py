@@ -21,6 +21,7 @@ from casehooks.receiver.handlers import Receiver
 from casehooks.receiver.intake import Intake
 from casehooks.receiver.metrics import Metrics
 from casehooks.receiver.readiness import Readiness
+from casehooks.receiver.spool import SpoolPolicy
 from casehooks.receiver.worker import Worker
 from casehooks.settings import Settings
 from casehooks.signing import Authenticator, StaticHeader
@@ -104,6 +105,9 @@ def build_service(settings: Settings, receiver: Receiver | None = None, *, run_w
     readiness = Readiness.for_store(
         store, min_free_bytes=settings.ready_min_free_bytes, cache_seconds=settings.ready_cache_seconds
     )
+    spool = SpoolPolicy(settings.data_dir / "spool", settings.stream_threshold_bytes)
+    if spool.sweep():
+        log.warning("spool_swept")  # bodies of requests a crash cut short: never answered, so resent
     app = build_app(
         intake,
         store,
@@ -113,6 +117,7 @@ def build_service(settings: Settings, receiver: Receiver | None = None, *, run_w
         console=console,
         budget=UnverifiedBudget(settings.unverified_budget_bytes),
         readiness=readiness,
+        spool=spool,
     )
     return Service(settings, store, metrics, intake, worker, app)
 

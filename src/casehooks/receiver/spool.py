@@ -1,0 +1,136 @@
+"""Large bodies on disk: spooled as they arrive, verified and hashed in one pass, their files streamed out.
+
+A body whose declared length passes the threshold is written to a file of its own (mode 0600, in a folder of
+the data directory) instead of memory. After its signature verifies, ``split_contents`` takes each large
+attachment ``content`` out of it, decoding the base64 into the encrypting blob writer a slice at a time, and
+the small document left (placeholders for the files) is parsed with the ordinary models. The spool is PHI: it
+is removed when the request is answered, whatever the answer, and leftovers of a crash are removed at start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import orjson
+
+from casehooks.errors import ContentError, SchemaError, SignatureError
+from casehooks.events import Event, parse_event
+from casehooks.events.streaming import split_contents
+from casehooks.signing import Authenticator, BodyDigests
+from casehooks.store import Store
+from casehooks.store.files import FileStore
+from casehooks.store.ingest import FILE_MARKER, Prepared, prepare
+from casehooks.store.mapping import FileOutcome
+from casehooks.store.quarantine import Refusal
+
+READ_CHUNK = 1 << 20
+_Stored = tuple[FileOutcome, dict[str, Any] | None]
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolPolicy:
+    """Where large bodies are spooled, and from what declared length on."""
+
+    folder: Path
+    threshold: int
+
+    def wants(self, declared: int | None) -> bool:
+        return declared is not None and declared > self.threshold
+
+    @contextlib.contextmanager
+    def open(self) -> Iterator[tuple[Path, BinaryIO]]:
+        """A fresh spool file, owner-only, removed on leaving whatever happened."""
+        self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path = self.folder / f"{uuid.uuid4().hex}.body"
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                yield path, file
+        finally:
+            path.unlink(missing_ok=True)
+
+    def sweep(self) -> int:
+        """Remove spools a crashed process left behind; returns how many."""
+        if not self.folder.is_dir():
+            return 0
+        removed = 0
+        for path in self.folder.glob("*.body"):
+            path.unlink(missing_ok=True)
+            removed += 1
+        return removed
+
+
+def read_chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as file:
+        while chunk := file.read(READ_CHUNK):
+            yield chunk
+
+
+class _Prestored(FileStore):
+    """The store's files, where contents already streamed out of the body are known by their placeholder."""
+
+    def __init__(self, files: FileStore, stored: Mapping[str, _Stored]) -> None:
+        vars(self).update(vars(files))
+        self._stored = stored
+
+    def store_content(self, content: Any) -> _Stored:
+        known = self._stored.get(content.text)
+        return known if known is not None else super().store_content(content)
+
+
+def prepare_spooled(
+    store: Store,
+    authenticator: Authenticator,
+    path: Path,
+    headers: Mapping[str, str],
+    digests: BodyDigests | None = None,
+) -> Prepared | Refusal | None:
+    """Authenticate, parse and prepare a spooled body; None when it must be read whole instead (its large
+    content is not base64, or the event has no activity id to key it by). ``digests`` fed as the body arrived
+    spare reading the spool once more to authenticate it."""
+    try:
+        if digests is None:
+            body_sha256 = authenticator.authenticate_stream(read_chunks(path), headers)
+        else:
+            body_sha256 = digests.authenticate(headers)
+    except SignatureError as exc:
+        return Refusal(f"auth_{exc.reason.replace(' ', '_')}", f"authentication failed: {exc.reason}", 401)
+    nonce = secrets.token_hex(16)
+
+    def placeholder(index: int) -> str:
+        return f"casehooks:stream:{nonce}:{index}"
+
+    try:
+        split = split_contents(read_chunks(path), store.files.store_stream, placeholder)
+    except ContentError:
+        return None
+    try:
+        event = parse_event(split.document)
+    except SchemaError as exc:
+        return Refusal("schema", f"{exc.path}: {exc.reason}", 400)
+    stored = {placeholder(index): outcome for index, outcome in enumerate(split.stored)}
+    if not _keyed(event) or not _all_attachments(event, stored):
+        return None
+    kept = split.document
+    for name, (outcome, _) in stored.items():
+        kept = kept.replace(orjson.dumps(name), orjson.dumps(FILE_MARKER + str(outcome.sha256)))
+    prepared = prepare(event, kept, store.clock(), store.vault, _Prestored(store.files, stored))
+    return replace(prepared, body_sha256=body_sha256, body_size=path.stat().st_size)
+
+
+def _keyed(event: Event) -> bool:
+    # Without an activity id the event is keyed by its body's hash: the in-memory path computes that one.
+    return event.activity is not None and bool(event.activity.id)
+
+
+def _all_attachments(event: Event, stored: Mapping[str, _Stored]) -> bool:
+    # Every content taken out must be an attachment's (a "content" key elsewhere is read whole instead).
+    taken = {attachment.content.text for attachment in event.attachments() if attachment.content is not None}
+    return set(stored) <= taken
