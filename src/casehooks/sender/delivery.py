@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ipaddress
 import random
 import socket
 import time
@@ -53,7 +54,11 @@ log = structlog.get_logger("casehooks.sandbox.delivery")
 
 
 async def resolve_host(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to (the URL policy checks each one)."""
+    """Every address ``host`` resolves to (the URL policy checks each one).
+
+    An address literal is its own answer: asking the resolver would cost a thread hop a delivery."""
+    with contextlib.suppress(ValueError):
+        return [str(ipaddress.ip_address(host.strip("[]")))]
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return sorted({str(info[4][0]) for info in infos})
 
@@ -162,6 +167,7 @@ class DeliveryWorker:
         self._stopping = False
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._recording = 0
 
     def notify(self) -> None:
         """Wake the worker now (callable from any thread): new rows were committed."""
@@ -178,8 +184,9 @@ class DeliveryWorker:
 
         The loop keeps ``concurrency`` sends in flight. Each claim is one thread hop that leases a batch and
         builds its bodies on one connection; finished sends are recorded in batches, one transaction each, by a
-        single recorder task. A row counts against the concurrency until its attempt is recorded, so a slow
-        database slows claiming instead of piling up unrecorded results. A worker killed before recording
+        single recorder task. A send frees its slot when the answer arrives (holding it until its batch commits
+        freed slots in bursts and measured slower); claiming pauses while a concurrency's worth of results waits
+        to be recorded, so a slow database slows claiming instead of piling up results. A worker killed before recording
         leaves the row leased: it is sent again when the lease expires (at-least-once).
         """
         self._loop = asyncio.get_running_loop()
@@ -187,15 +194,20 @@ class DeliveryWorker:
         busy: set[int] = set()
         results: list[tuple[Claimed, Result]] = []
         ready = asyncio.Event()
-        recorder = asyncio.create_task(self._recorder(results, ready, busy))
+        recorder = asyncio.create_task(self._recorder(results, ready))
         sending: set[asyncio.Task[None]] = set()
 
         async def send(item: Claimed, prepared: Prepared | Result) -> None:
-            results.append((item, await self._attempt(prepared)))
-            ready.set()
+            try:
+                results.append((item, await self._attempt(prepared)))
+            finally:
+                busy.discard(item.id)
+                ready.set()
+                self._wake_up()
 
         while not self._stopping:
-            free = self.config.concurrency - len(busy)
+            waiting = len(results) + self._recording
+            free = self.config.concurrency - len(busy) if waiting < self.config.concurrency else 0
             batch: list[tuple[Claimed, Prepared | Result | None]] = []
             if free > 0:
                 try:
@@ -219,7 +231,7 @@ class DeliveryWorker:
         self._stopping = True
         await recorder
 
-    async def _recorder(self, results: list[tuple[Claimed, Result]], ready: asyncio.Event, busy: set[int]) -> None:
+    async def _recorder(self, results: list[tuple[Claimed, Result]], ready: asyncio.Event) -> None:
         """Record finished attempts in batches until the worker stops and nothing is left to record."""
         while True:
             await ready.wait()
@@ -230,11 +242,16 @@ class DeliveryWorker:
                 continue
             batch = results[:]
             results.clear()
-            await self._record_batch(batch)
-            for item, _ in batch:
-                busy.discard(item.id)
-            if self._wake is not None:
-                self._wake.set()
+            self._recording = len(batch)
+            try:
+                await self._record_batch(batch)
+            finally:
+                self._recording = 0
+            self._wake_up()
+
+    def _wake_up(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
 
     async def _record_batch(self, batch: list[tuple[Claimed, Result]]) -> None:
         try:
