@@ -101,6 +101,10 @@ class Result:
 _MASK = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "X" * 26 + "x" * 26 + "0" * 10)
 
 
+def _succeeded(result: Result) -> bool:
+    return result.status is not None and 200 <= result.status < 300
+
+
 def mask_excerpt(data: bytes) -> str:
     """The shape of the start of an answer, not its content: letters become x/X, digits 0, other characters
     stay. The attempt log is readable without authentication, and an answer (an internal service's page, a
@@ -410,20 +414,26 @@ class DeliveryWorker:
                     for item, result in batch
                 ],
             )
-            for item, result in batch:
-                self._record(conn, item, result, now)
-
-    def _record(self, conn: Connection, item: Claimed, result: Result, now: float) -> None:
-        succeeded = result.status is not None and 200 <= result.status < 300
-        if succeeded:
-            assert result.status is not None
-            outbox.mark_delivered(conn, item.id, self.owner, now=now, status=result.status)
-            conn.execute(
-                update(endpoints)
-                .where(endpoints.c.id == item.endpoint_id)
-                .values(consecutive_failures=0, failing_since=None)
+            # Successes in one statement and each endpoint's failure count reset once; a batch holding both a
+            # success and a failure for one endpoint counts the failure last (the count is "about" in a row).
+            delivered = [(item, result) for item, result in batch if _succeeded(result)]
+            outbox.mark_delivered_many(
+                conn, [(item.id, result.status or 0) for item, result in delivered], self.owner, now=now
             )
-            return
+            for endpoint_id in sorted({item.endpoint_id for item, _ in delivered}):
+                conn.execute(
+                    update(endpoints)
+                    .where(
+                        endpoints.c.id == endpoint_id,
+                        (endpoints.c.consecutive_failures != 0) | endpoints.c.failing_since.is_not(None),
+                    )
+                    .values(consecutive_failures=0, failing_since=None)
+                )
+            for item, result in batch:
+                if not _succeeded(result):
+                    self._record_failure(conn, item, result, now)
+
+    def _record_failure(self, conn: Connection, item: Claimed, result: Result, now: float) -> None:
         delay = None
         if result.error != "refused" and is_retryable(result.status, result.error):
             delay = self.config.schedule.next_delay(item.attempt, self.rng, result.retry_after)
