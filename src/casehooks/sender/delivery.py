@@ -310,9 +310,17 @@ class DeliveryWorker:
         endpoint_rows: dict[str, Any] = {}
         prepared: list[tuple[Claimed, Prepared | Result | None]] = []
         with self.engine.connect() as conn:
+            stored_rows = {
+                row.id: row
+                for row in conn.execute(
+                    select(activities.c.id, activities.c.event, activities.c.case_id, activities.c.created_at).where(
+                        activities.c.id.in_(sorted({item.activity_id for item in claimed}))
+                    )
+                )
+            }
             for item in claimed:
                 try:
-                    prepared.append((item, self._prepare(conn, item, endpoint_rows)))
+                    prepared.append((item, self._prepare(conn, item, endpoint_rows, stored_rows.get(item.activity_id))))
                 except SQLAlchemyError as exc:
                     log.warning("delivery preparation failed", outbox_id=item.id, error=type(exc).__name__)
                     prepared.append((item, None))
@@ -320,9 +328,11 @@ class DeliveryWorker:
 
     def _prepare_one(self, item: Claimed) -> Prepared | Result:
         with self.engine.connect() as conn:
-            return self._prepare(conn, item, {})
+            return self._prepare(conn, item, {}, None)
 
-    def _prepare(self, conn: Connection, item: Claimed, endpoint_rows: dict[str, Any]) -> Prepared | Result:
+    def _prepare(
+        self, conn: Connection, item: Claimed, endpoint_rows: dict[str, Any], stored: Any | None
+    ) -> Prepared | Result:
         """The message for one row, or the refusal that stands for its attempt (URL policy, unopenable secret)."""
         endpoint = endpoint_rows.get(item.endpoint_id)
         if endpoint is None:
@@ -330,11 +340,12 @@ class DeliveryWorker:
             endpoint_rows[item.endpoint_id] = endpoint
         try:
             self.config.policy.check_url(endpoint.url)
-            stored = conn.execute(
-                select(activities.c.event, activities.c.case_id, activities.c.created_at).where(
-                    activities.c.id == item.activity_id
-                )
-            ).one()
+            if stored is None:
+                stored = conn.execute(
+                    select(activities.c.event, activities.c.case_id, activities.c.created_at).where(
+                        activities.c.id == item.activity_id
+                    )
+                ).one()
             event = stored.event
             if endpoint.case_data == "FULL":
                 event = with_full_case(event, case_history(conn, stored.case_id, stored.created_at))
