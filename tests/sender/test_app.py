@@ -280,3 +280,31 @@ def test_delivery_connects_to_the_address_it_checked_not_to_a_fresh_lookup(tmp_p
         new_case(api)
         (received,) = sink.wait_for(1, timeout=120)
     assert received.headers["host"] == f"hooks.invalid:{port}"
+
+
+def test_a_success_after_failures_resets_the_failure_count(tmp_path: Path) -> None:
+    with running_sink() as sink, running_sandbox(tmp_path) as api:
+        sink.script.extend([500, 503])
+        endpoint_id = register(api, sink.url)
+        new_case(api)
+        sink.wait_for(1)
+        _wait(lambda: api.get(f"/endpoints/{endpoint_id}/messages").json()[0]["state"] == "delivered")
+        assert api.get(f"/endpoints/{endpoint_id}").json()["consecutiveFailures"] == 0
+
+
+def test_deliveries_recorded_in_batches_get_one_attempt_each(tmp_path: Path) -> None:
+    with running_sink() as sink, running_sandbox(tmp_path) as api:
+        endpoint_id = register(api, sink.url)
+        for _ in range(40):
+            new_case(api)
+        sink.wait_for(40)
+
+        def delivered() -> bool:
+            messages = api.get(f"/endpoints/{endpoint_id}/messages").json()
+            return len(messages) == 40 and all(message["state"] == "delivered" for message in messages)
+
+        _wait(delivered)
+        log = api.get(f"/endpoints/{endpoint_id}/attempts").json()
+        assert len(log) == 40
+        assert {(entry["attempt"], entry["status"]) for entry in log} == {(1, 200)}
+        assert len(sink.received) == 40

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import ipaddress
 import random
 import socket
 import time
@@ -26,7 +27,7 @@ from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
 import structlog
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from casehooks.errors import CryptoError
@@ -53,7 +54,11 @@ log = structlog.get_logger("casehooks.sandbox.delivery")
 
 
 async def resolve_host(host: str, port: int) -> list[str]:
-    """Every address ``host`` resolves to (the URL policy checks each one)."""
+    """Every address ``host`` resolves to (the URL policy checks each one).
+
+    An address literal is its own answer: asking the resolver would cost a thread hop a delivery."""
+    with contextlib.suppress(ValueError):
+        return [str(ipaddress.ip_address(host.strip("[]")))]
     infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return sorted({str(info[4][0]) for info in infos})
 
@@ -94,6 +99,10 @@ class Result:
 
 
 _MASK = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "X" * 26 + "x" * 26 + "0" * 10)
+
+
+def _succeeded(result: Result) -> bool:
+    return result.status is not None and 200 <= result.status < 300
 
 
 def mask_excerpt(data: bytes) -> str:
@@ -162,6 +171,7 @@ class DeliveryWorker:
         self._stopping = False
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._recording = 0
 
     def notify(self) -> None:
         """Wake the worker now (callable from any thread): new rows were committed."""
@@ -174,42 +184,111 @@ class DeliveryWorker:
         self.notify()
 
     async def run(self) -> None:
-        """Claim and deliver until ``stop``; in-flight deliveries finish, unclaimed rows wait for the next run."""
+        """Claim and deliver until ``stop``; in-flight deliveries finish, unclaimed rows wait for the next run.
+
+        The loop keeps ``concurrency`` sends in flight. Each claim is one thread hop that leases a batch and
+        builds its bodies on one connection; finished sends are recorded in batches, one transaction each, by a
+        single recorder task. A send frees its slot when the answer arrives (holding it until its batch commits
+        freed slots in bursts and measured slower); claiming pauses while a concurrency's worth of results waits
+        to be recorded, so a slow database slows claiming instead of piling up results. A worker killed before recording
+        leaves the row leased: it is sent again when the lease expires (at-least-once).
+        """
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        inflight: set[asyncio.Task[None]] = set()
+        busy: set[int] = set()
+        results: list[tuple[Claimed, Result]] = []
+        ready = asyncio.Event()
+        recorder = asyncio.create_task(self._recorder(results, ready))
+        sending: set[asyncio.Task[None]] = set()
+
+        async def send(item: Claimed, prepared: Prepared | Result) -> None:
+            try:
+                results.append((item, await self._attempt(prepared)))
+            finally:
+                busy.discard(item.id)
+                ready.set()
+                self._wake_up()
+
         while not self._stopping:
-            free = self.config.concurrency - len(inflight)
-            claimed: list[Claimed] = []
+            waiting = len(results) + self._recording
+            free = self.config.concurrency - len(busy) if waiting < self.config.concurrency else 0
+            batch: list[tuple[Claimed, Prepared | Result | None]] = []
             if free > 0:
                 try:
-                    claimed = await asyncio.to_thread(self._claim, free)
+                    batch = await asyncio.to_thread(self._claim_prepared, free)
                 except SQLAlchemyError as exc:
                     log.warning("outbox claim failed", error=type(exc).__name__)
-            for item in claimed:
-                task = asyncio.create_task(self.deliver(item))
-                inflight.add(task)
-                task.add_done_callback(self._finished(inflight))
-            if not claimed or len(inflight) >= self.config.concurrency:
+            for item, prepared in batch:
+                if prepared is None:
+                    continue  # not prepared: its lease expires and it is claimed again
+                busy.add(item.id)
+                task = asyncio.create_task(send(item, prepared))
+                sending.add(task)
+                task.add_done_callback(sending.discard)
+            if not batch or len(busy) >= self.config.concurrency:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.config.poll_seconds)
                 self._wake.clear()
-        if inflight:
-            await asyncio.gather(*inflight, return_exceptions=True)
+        if sending:
+            await asyncio.gather(*sending, return_exceptions=True)
+        ready.set()
+        self._stopping = True
+        await recorder
 
-    def _finished(self, inflight: set[asyncio.Task[None]]) -> Callable[[asyncio.Task[None]], None]:
-        def done(task: asyncio.Task[None]) -> None:
-            inflight.discard(task)
-            if self._wake is not None:
-                self._wake.set()
+    async def _recorder(self, results: list[tuple[Claimed, Result]], ready: asyncio.Event) -> None:
+        """Record finished attempts in batches until the worker stops and nothing is left to record."""
+        while True:
+            await ready.wait()
+            ready.clear()
+            if not results:
+                if self._stopping:
+                    return
+                continue
+            batch = results[:]
+            results.clear()
+            self._recording = len(batch)
+            try:
+                await self._record_batch(batch)
+            finally:
+                self._recording = 0
+            self._wake_up()
 
-        return done
+    def _wake_up(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    async def _record_batch(self, batch: list[tuple[Claimed, Result]]) -> None:
+        try:
+            await asyncio.to_thread(self._record_many, batch)
+        except SQLAlchemyError as exc:
+            # The leases expire and the rows are claimed again; nothing else to do here.
+            log.warning("delivery record failed", rows=len(batch), error=type(exc).__name__)
 
     async def run_once(self) -> int:
         """Claim what is due now and deliver it; returns how many rows were tried (for tests and tools)."""
-        claimed = await asyncio.to_thread(self._claim, self.config.concurrency)
-        await asyncio.gather(*(self.deliver(item) for item in claimed))
-        return len(claimed)
+        batch = await asyncio.to_thread(self._claim_prepared, self.config.concurrency)
+        tried = [(item, prepared) for item, prepared in batch if prepared is not None]
+        outcomes = await asyncio.gather(*(self._attempt(prepared) for _, prepared in tried))
+        await self._record_batch([(item, result) for (item, _), result in zip(tried, outcomes, strict=True)])
+        return len(batch)
+
+    async def deliver(self, item: Claimed) -> None:
+        """One attempt at one claimed row, recorded whatever happens."""
+        try:
+            prepared = await asyncio.to_thread(self._prepare_one, item)
+        except SQLAlchemyError as exc:
+            log.warning("delivery preparation failed", outbox_id=item.id, error=type(exc).__name__)
+            return
+        await self._record_batch([(item, await self._attempt(prepared))])
+
+    async def _attempt(self, prepared: Prepared | Result) -> Result:
+        """Send a prepared message; a refusal found while preparing is the attempt's result as it is."""
+        if isinstance(prepared, Result):
+            return prepared
+        try:
+            return await self._send(prepared)
+        except OutboundRefused as exc:
+            return Result(None, "refused", 0.0, exc.reason)
 
     def _claim(self, limit: int) -> list[Claimed]:
         with self.engine.begin() as conn:
@@ -221,34 +300,52 @@ class DeliveryWorker:
                 limit=limit,
             )
 
-    async def deliver(self, item: Claimed) -> None:
-        """One attempt at one row, recorded whatever happens."""
-        try:
-            prepared = await asyncio.to_thread(self._prepare, item)
-            result = await self._send(prepared)
-        except OutboundRefused as exc:
-            result = Result(None, "refused", 0.0, exc.reason)
-        except CryptoError:
-            # A sealed secret that does not open (another key, a tampered row): never send unsigned.
-            result = Result(None, "refused", 0.0, "endpoint secret does not open")
-        except SQLAlchemyError as exc:
-            # The lease expires and the row is claimed again; nothing else to do here.
-            log.warning("delivery preparation failed", outbox_id=item.id, error=type(exc).__name__)
-            return
-        try:
-            await asyncio.to_thread(self._record, item, result)
-        except SQLAlchemyError as exc:
-            log.warning("delivery record failed", outbox_id=item.id, error=type(exc).__name__)
+    def _claim_prepared(self, limit: int) -> list[tuple[Claimed, Prepared | Result | None]]:
+        """Lease up to ``limit`` rows and build their messages on one connection (one thread hop a batch).
 
-    def _prepare(self, item: Claimed) -> Prepared:
+        ``None`` stands for a row whose preparation failed in the database: it is left to its lease."""
+        claimed = self._claim(limit)
+        if not claimed:
+            return []
+        endpoint_rows: dict[str, Any] = {}
+        prepared: list[tuple[Claimed, Prepared | Result | None]] = []
         with self.engine.connect() as conn:
-            endpoint = conn.execute(select(endpoints).where(endpoints.c.id == item.endpoint_id)).one()
-            self.config.policy.check_url(endpoint.url)
-            stored = conn.execute(
-                select(activities.c.event, activities.c.case_id, activities.c.created_at).where(
-                    activities.c.id == item.activity_id
+            stored_rows = {
+                row.id: row
+                for row in conn.execute(
+                    select(activities.c.id, activities.c.event, activities.c.case_id, activities.c.created_at).where(
+                        activities.c.id.in_(sorted({item.activity_id for item in claimed}))
+                    )
                 )
-            ).one()
+            }
+            for item in claimed:
+                try:
+                    prepared.append((item, self._prepare(conn, item, endpoint_rows, stored_rows.get(item.activity_id))))
+                except SQLAlchemyError as exc:
+                    log.warning("delivery preparation failed", outbox_id=item.id, error=type(exc).__name__)
+                    prepared.append((item, None))
+        return prepared
+
+    def _prepare_one(self, item: Claimed) -> Prepared | Result:
+        with self.engine.connect() as conn:
+            return self._prepare(conn, item, {}, None)
+
+    def _prepare(
+        self, conn: Connection, item: Claimed, endpoint_rows: dict[str, Any], stored: Any | None
+    ) -> Prepared | Result:
+        """The message for one row, or the refusal that stands for its attempt (URL policy, unopenable secret)."""
+        endpoint = endpoint_rows.get(item.endpoint_id)
+        if endpoint is None:
+            endpoint = conn.execute(select(endpoints).where(endpoints.c.id == item.endpoint_id)).one()
+            endpoint_rows[item.endpoint_id] = endpoint
+        try:
+            self.config.policy.check_url(endpoint.url)
+            if stored is None:
+                stored = conn.execute(
+                    select(activities.c.event, activities.c.case_id, activities.c.created_at).where(
+                        activities.c.id == item.activity_id
+                    )
+                ).one()
             event = stored.event
             if endpoint.case_data == "FULL":
                 event = with_full_case(event, case_history(conn, stored.case_id, stored.created_at))
@@ -260,12 +357,17 @@ class DeliveryWorker:
                 return base64.b64encode(data).decode("ascii")
 
             body = stringify(fill_documents(event, content_for))
-        box = self.config.box
-        secret = signing_secret(endpoint, box, self.clock().timestamp())
-        auth = None
-        if endpoint.auth_header_name:
-            value = _open(box, endpoint.auth_header_value, endpoint.id, "auth_header_value")
-            auth = (endpoint.auth_header_name, value or "")
+            box = self.config.box
+            secret = signing_secret(endpoint, box, self.clock().timestamp())
+            auth = None
+            if endpoint.auth_header_name:
+                value = _open(box, endpoint.auth_header_value, endpoint.id, "auth_header_value")
+                auth = (endpoint.auth_header_name, value or "")
+        except OutboundRefused as exc:
+            return Result(None, "refused", 0.0, exc.reason)
+        except CryptoError:
+            # A sealed secret that does not open (another key, a tampered row): never send unsigned.
+            return Result(None, "refused", 0.0, "endpoint secret does not open")
         return Prepared(endpoint.url, body, delivery_headers(body, secret, auth))
 
     async def _send(self, prepared: Prepared) -> Result:
@@ -302,57 +404,70 @@ class DeliveryWorker:
         except httpx.HTTPError as exc:
             return Result(None, error_kind(exc), (time.perf_counter() - started) * 1000)
 
-    def _record(self, item: Claimed, result: Result) -> None:
+    def _record_many(self, batch: list[tuple[Claimed, Result]]) -> None:
+        """Record a batch of attempts in one transaction: the attempt rows in one statement, then each row's fate."""
         now = self.clock().timestamp()
-        succeeded = result.status is not None and 200 <= result.status < 300
         with self.engine.begin() as conn:
             conn.execute(
-                insert(attempts).values(
-                    outbox_id=item.id,
-                    endpoint_id=item.endpoint_id,
-                    activity_id=item.activity_id,
-                    attempt=item.attempt,
-                    at=now,
-                    status=result.status,
-                    error=result.error,
-                    latency_ms=round(result.latency_ms, 3),
-                    response_excerpt=result.excerpt,
-                )
+                insert(attempts),
+                [
+                    {
+                        "outbox_id": item.id,
+                        "endpoint_id": item.endpoint_id,
+                        "activity_id": item.activity_id,
+                        "attempt": item.attempt,
+                        "at": now,
+                        "status": result.status,
+                        "error": result.error,
+                        "latency_ms": round(result.latency_ms, 3),
+                        "response_excerpt": result.excerpt,
+                    }
+                    for item, result in batch
+                ],
             )
-            if succeeded:
-                assert result.status is not None
-                outbox.mark_delivered(conn, item.id, self.owner, now=now, status=result.status)
+            # Successes in one statement and each endpoint's failure count reset once; a batch holding both a
+            # success and a failure for one endpoint counts the failure last (the count is "about" in a row).
+            delivered = [(item, result) for item, result in batch if _succeeded(result)]
+            outbox.mark_delivered_many(
+                conn, [(item.id, result.status or 0) for item, result in delivered], self.owner, now=now
+            )
+            for endpoint_id in sorted({item.endpoint_id for item, _ in delivered}):
                 conn.execute(
                     update(endpoints)
-                    .where(endpoints.c.id == item.endpoint_id)
+                    .where(
+                        endpoints.c.id == endpoint_id,
+                        (endpoints.c.consecutive_failures != 0) | endpoints.c.failing_since.is_not(None),
+                    )
                     .values(consecutive_failures=0, failing_since=None)
                 )
-                return
-            delay = None
-            if result.error != "refused" and is_retryable(result.status, result.error):
-                delay = self.config.schedule.next_delay(item.attempt, self.rng, result.retry_after)
-            if delay is None:
-                outbox.mark_dead(conn, item.id, self.owner, status=result.status, error=result.error)
-            else:
-                outbox.mark_retry(
-                    conn, item.id, self.owner, due_at=now + delay, status=result.status, error=result.error
-                )
-            failures, since = conn.execute(
+            for item, result in batch:
+                if not _succeeded(result):
+                    self._record_failure(conn, item, result, now)
+
+    def _record_failure(self, conn: Connection, item: Claimed, result: Result, now: float) -> None:
+        delay = None
+        if result.error != "refused" and is_retryable(result.status, result.error):
+            delay = self.config.schedule.next_delay(item.attempt, self.rng, result.retry_after)
+        if delay is None:
+            outbox.mark_dead(conn, item.id, self.owner, status=result.status, error=result.error)
+        else:
+            outbox.mark_retry(conn, item.id, self.owner, due_at=now + delay, status=result.status, error=result.error)
+        failures, since = conn.execute(
+            update(endpoints)
+            .where(endpoints.c.id == item.endpoint_id)
+            .values(
+                consecutive_failures=endpoints.c.consecutive_failures + 1,
+                failing_since=func.coalesce(endpoints.c.failing_since, now),
+            )
+            .returning(endpoints.c.consecutive_failures, endpoints.c.failing_since)
+        ).one()
+        if should_disable(failures, now - since, self.config):
+            conn.execute(
                 update(endpoints)
-                .where(endpoints.c.id == item.endpoint_id)
-                .values(
-                    consecutive_failures=endpoints.c.consecutive_failures + 1,
-                    failing_since=func.coalesce(endpoints.c.failing_since, now),
-                )
-                .returning(endpoints.c.consecutive_failures, endpoints.c.failing_since)
-            ).one()
-            if should_disable(failures, now - since, self.config):
-                conn.execute(
-                    update(endpoints)
-                    .where(endpoints.c.id == item.endpoint_id, endpoints.c.enabled.is_(True))
-                    .values(enabled=False, disabled_reason=f"failing for {round(now - since)} s ({failures} attempts)")
-                )
-                log.warning("endpoint disabled", endpoint_id=item.endpoint_id, failures=failures)
+                .where(endpoints.c.id == item.endpoint_id, endpoints.c.enabled.is_(True))
+                .values(enabled=False, disabled_reason=f"failing for {round(now - since)} s ({failures} attempts)")
+            )
+            log.warning("endpoint disabled", endpoint_id=item.endpoint_id, failures=failures)
         log.debug(
             "delivery attempt",
             outbox_id=item.id,

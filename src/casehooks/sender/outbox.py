@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Connection, and_, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, bindparam, insert, or_, select, update
 
 from casehooks.sender.tables import endpoints, outbox
 
@@ -84,6 +84,19 @@ def mark_delivered(conn: Connection, row_id: int, owner: str, *, now: float, sta
         .values(state=DELIVERED, delivered_at=now, lease_until=None, last_status=status, last_error=None)
     )
     return result.rowcount == 1
+
+
+def mark_delivered_many(conn: Connection, delivered: list[tuple[int, int]], owner: str, *, now: float) -> None:
+    """Record success for ``(row id, status)`` pairs in one statement; rows whose lease was lost are left alone."""
+    if delivered:
+        conn.execute(
+            update(outbox)
+            .where(outbox.c.id == bindparam("row_id"), outbox.c.lease_owner == owner, outbox.c.state == PENDING)
+            .values(
+                state=DELIVERED, delivered_at=now, lease_until=None, last_status=bindparam("status"), last_error=None
+            ),
+            [{"row_id": row_id, "status": status} for row_id, status in delivered],
+        )
 
 
 def mark_retry(
