@@ -83,6 +83,11 @@ class Authenticator:
     static_header: StaticHeader | None = None
 
     @property
+    def secret_header_names(self) -> frozenset[str]:
+        """Names of headers whose values are credentials of this endpoint (never to be kept or shown)."""
+        return frozenset({self.static_header.name.lower()}) if self.static_header is not None else frozenset()
+
+    @property
     def required(self) -> bool:
         return bool(self.secrets) or self.static_header is not None
 

@@ -192,6 +192,32 @@ def test_payload_is_masked_by_role_and_a_reveal_is_audited(running: Running) -> 
     assert audit_actions(running, "clinician").count("read_payload") == before + 1
 
 
+def test_an_events_request_headers_are_kept_sealed_without_credentials_and_shown_by_role(running: Running) -> None:
+    event = comment_event(text="with headers")
+    body, headers = signed(event, SECRET)
+    headers |= {
+        "authorization": "Bearer BEARER-SHOULD-VANISH",
+        "x-platform-token": "TOKEN-SHOULD-VANISH",
+        "x-forwarded-for": "203.0.113.77",
+        "user-agent": "cv-platform/9.9",
+    }
+    assert httpx.post(running.server.webhook, content=body, headers=headers, timeout=30).status_code == 200
+    event_id = event["payload"]["activity"]["id"]  # type: ignore[index]
+    with signed_in(running, "viewer") as viewer:
+        masked = html.unescape(viewer.get(f"/console/events/{event_id}/payload").text)
+    assert "x-forwarded-for" in masked and "x-cv-signature" in masked and "application/json" in masked
+    assert "203.0.113.77" not in masked and "cv-platform/9.9" not in masked
+    with signed_in(running, "clinician") as clinician:
+        revealed = html.unescape(clinician.get(f"/console/events/{event_id}/payload", params={"reveal": "1"}).text)
+    assert "203.0.113.77" in revealed and "cv-platform/9.9" in revealed and "[not stored]" in revealed
+    for page in (masked, revealed):
+        assert "VANISH" not in page
+    # Sealed at rest: neither the credentials nor the client's address are anywhere in the database's bytes.
+    stored = b"".join(path.read_bytes() for path in running.server.cwd.rglob("*.db*") if path.is_file())
+    assert stored and b"203.0.113.77" not in stored and b"VANISH" not in stored
+    assert "VANISH" not in running.server.log.read_text()
+
+
 def test_a_held_request_has_a_page_linking_to_the_event_it_became(running: Running) -> None:
     event = comment_event(text="held then accepted XYZZY")
     body, headers = signed(event, "a-secret-the-platform-used-by-mistake")

@@ -15,6 +15,7 @@ from casehooks.signing import Authenticator, sign
 from casehooks.store import Store
 from casehooks.store.accounts import list_audit
 from casehooks.store.quarantine import Refusal
+from casehooks.store.reads import event_headers
 from tests.receiver.events import body_of, comment_event
 
 pytestmark = pytest.mark.integration
@@ -66,3 +67,18 @@ def test_trust_accepts_and_the_audit_log_names_who_vouched(store: Store) -> None
     assert [(e["username"], e["action"], e["object_id"]) for e in entries] == [
         ("cli:night-operator", "reprocess_trusted", record_id)
     ]
+
+
+def test_a_reprocessed_request_becomes_an_event_with_the_headers_it_was_held_with(store: Store) -> None:
+    body = body_of(comment_event())
+    headers = {"content-type": "application/json", "x-cv-signature": sign(body, SECRET), "x-shared-key": "s3cr3t"}
+    held = Refusal("store_unavailable", "the event could not be stored now; retry later", 503)
+    record_id = store.hold(held, body, len(body), headers, frozenset({"x-shared-key"}))
+    assert record_id is not None
+    result = reprocess(store, Authenticator(secrets=(SECRET,)), record_id)
+    assert result.outcome == "accepted" and result.event_id is not None
+    with store.engine.connect() as connection:
+        kept = event_headers(connection, store.vault, result.event_id)
+    assert kept is not None
+    assert kept["x-cv-signature"] == headers["x-cv-signature"] and kept["content-type"] == "application/json"
+    assert kept["x-shared-key"] == "[not stored]"

@@ -15,7 +15,7 @@ from casehooks.console.reading import Console, require
 from casehooks.errors import NotFound
 from casehooks.receiver.reprocess import reprocess
 from casehooks.signing import Authenticator
-from casehooks.store import bulk, failures, reads, stats
+from casehooks.store import bulk, failures, reads, request_headers, stats
 from casehooks.store import queue as jobs
 from casehooks.store.engine import writer
 from casehooks.store.quarantine import open_held
@@ -83,9 +83,12 @@ class Operations:
         with self.store.engine.connect() as connection:
             event = reads.event_detail(connection, event_id)
             body, _ = reads.sealed_body(connection, self.store.vault, event_id)
+            headers = reads.event_headers(connection, self.store.vault, event_id)
         if reveal:
             self.console.audit(reader, "read_payload", "event", event_id)
-        return {"event": event, "payload": _shown(body, reveal)}
+        if headers is not None and not reveal:
+            headers = request_headers.masked(headers)
+        return {"event": event, "payload": _shown(body, reveal), "headers": headers}
 
     def held(self, reader: Reader, record_id: str, *, reveal: bool) -> dict[str, Any]:
         """A refused request with its masked headers and its kept body (redacted unless revealed, audited)."""

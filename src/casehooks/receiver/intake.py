@@ -73,8 +73,7 @@ class Intake:
         self._writer = store.start_writer()
         self._timeout = database_timeout(store.engine)
         self._prepare_timeout = max(MIN_PREPARE_TIMEOUT_SECONDS, PREPARE_TIMEOUT_FACTOR * self._timeout)
-        static = authenticator.static_header
-        self._secret_names = frozenset({static.name.lower()}) if static else frozenset()
+        self._secret_names = authenticator.secret_header_names
 
     async def receive(self, body: bytes, headers: Mapping[str, str]) -> Answer:
         async def held() -> bytes:
@@ -123,7 +122,7 @@ class Intake:
         prepared: Prepared | Refusal | None = None
         try:
             with anyio.fail_after(self._prepare_timeout):
-                prepared = await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+                prepared = await anyio.to_thread.run_sync(self._with_headers, work, headers, abandon_on_cancel=True)
             if isinstance(prepared, Refusal):
                 return await self.refuse(prepared, await held(), size, headers)
             accepted = await self._commit(prepared)
@@ -157,6 +156,16 @@ class Intake:
         future = self._writer.submit(prepared)
         with anyio.fail_after(self._timeout):
             return await _wait(future)
+
+    def _with_headers(self, work: Callable[[], Prepared | Refusal], headers: Mapping[str, str]) -> Prepared | Refusal:
+        # The event keeps the headers it came with, sealed beside its body, credentials left out.
+        prepared = work()
+        if isinstance(prepared, Refusal):
+            return prepared
+        try:
+            return self._store.with_headers(prepared, headers, self._secret_names)
+        except SQLAlchemyError as exc:
+            raise StoreUnavailable("the store could not prepare the event") from exc
 
     def _check_and_prepare(self, body: bytes, headers: Mapping[str, str]) -> Prepared | Refusal:
         # One trip to a worker thread for all the work on bytes: authenticate, parse, store files, seal.

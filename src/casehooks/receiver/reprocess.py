@@ -62,7 +62,9 @@ def reprocess(
         # no second event and no second copy of its body.
         _resolve_duplicate(store, record_id, event_id, operator)
         return Reprocessed(record_id, "duplicate", event_id)
-    prepared = store.prepare(checked, request.body, source="reprocess")
+    prepared = store.with_headers(
+        store.prepare(checked, request.body, source="reprocess"), request.headers, authenticator.secret_header_names
+    )
     if not store.commit(prepared):
         _resolve_duplicate(store, record_id, prepared.event_id, operator)
         return Reprocessed(record_id, "duplicate", prepared.event_id)

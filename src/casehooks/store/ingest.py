@@ -82,6 +82,9 @@ class Prepared:
     vault: Vault | None = None
     # The event's place in its case's history, for handlers in case order: the activity's time, else arrival.
     case_at: datetime | None = None
+    # The request's headers, sealed (store/request_headers.py); None when they were not recorded.
+    headers_sealed: bytes | None = None
+    headers_dek_id: str | None = None
 
 
 def prepare(
@@ -284,6 +287,8 @@ def commit_event(connection: Connection, prepared: Prepared, run_at: datetime) -
             "dek_id": prepared.dek_id,
             "deviations": prepared.deviations,
             "source": prepared.source,
+            "headers_sealed": prepared.headers_sealed,
+            "headers_dek_id": prepared.headers_dek_id,
         },
     )
     if inserted.first() is None:

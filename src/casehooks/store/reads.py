@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Select, func, literal, or_, select
 
 from casehooks.errors import BadFilter, NotFound
 from casehooks.events.wire import load_json
-from casehooks.store import ordering
+from casehooks.store import ordering, request_headers
 from casehooks.store.access_tables import AuditRow
 from casehooks.store.paging import Page, count, cursor_int, cursor_time, decode_cursor, encode_cursor
 from casehooks.store.tables import (
@@ -193,6 +193,19 @@ def sealed_body(connection: Connection, vault: Vault, event_id: str) -> tuple[by
     if row is None:
         raise NotFound("event", event_id)
     return vault.open(row.dek_id, row.body_sealed, f"events:{event_id}".encode()), list(row.deviations or [])
+
+
+def event_headers(connection: Connection, vault: Vault, event_id: str) -> dict[str, str] | None:
+    """The headers an event's request came with, credentials left out; None for events stored before headers were
+    kept (migration 0021)."""
+    row = connection.execute(
+        select(EventRow.headers_sealed, EventRow.headers_dek_id).where(EventRow.id == event_id)
+    ).first()
+    if row is None:
+        raise NotFound("event", event_id)
+    if row.headers_sealed is None or row.headers_dek_id is None:
+        return None
+    return request_headers.open_sealed(vault, event_id, row.headers_dek_id, row.headers_sealed)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,7 +24,7 @@ from casehooks.events import (
     parse_event,
 )
 from casehooks.settings import Settings
-from casehooks.store import migrate, registry
+from casehooks.store import migrate, registry, request_headers
 from casehooks.store.engine import answers_within, dispose, make_engine, writer
 from casehooks.store.files import FileStore, StoredFile
 from casehooks.store.ingest import FILE_MARKER, Prepared, commit_event, prepare
@@ -184,6 +185,11 @@ class Store:
             return prepare(event, body, self.clock(), self.vault, self.files, source=source)
         except SQLAlchemyError as exc:
             raise StoreUnavailable("the store could not prepare the event") from exc
+
+    def with_headers(self, prepared: Prepared, headers: Mapping[str, str], secret_names: frozenset[str]) -> Prepared:
+        """``prepared`` carrying the request's headers, sealed, credentials left out (store/request_headers.py)."""
+        dek_id, sealed = request_headers.seal(self.vault, prepared.event_id, headers, secret_names)
+        return replace(prepared, headers_sealed=sealed, headers_dek_id=dek_id)
 
     def commit(self, prepared: Prepared) -> bool:
         """Commit one prepared event in its own transaction; False if it was a duplicate."""

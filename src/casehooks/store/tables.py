@@ -93,6 +93,9 @@ class EventRow(Base):
     dek_id: Mapped[str] = mapped_column(ForeignKey("data_keys.id"))
     deviations: Mapped[list[dict[str, str]]] = mapped_column(JSON)
     source: Mapped[str] = mapped_column(String(32))
+    # The request's headers, credentials left out, sealed (store/request_headers.py; migration 0021).
+    headers_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    headers_dek_id: Mapped[str | None] = mapped_column(Id)  # no foreign key: adding one copies the table
 
 
 class CaseRow(Base):
