@@ -20,6 +20,7 @@ from sqlalchemy import select, text
 from casehooks.crypto import Keyring
 from casehooks.receiver.reprocess import reprocess
 from casehooks.receiver.service import Service, authenticator_from, build_service
+from casehooks.receiver.spool import SpoolPolicy, read_all
 from casehooks.settings import Settings
 from casehooks.signing import sign
 from casehooks.store.tables import BlobRow, QuarantineRow
@@ -156,7 +157,7 @@ def test_spools_a_crash_left_behind_are_removed_at_start(tmp_path: Path) -> None
 
 def _rows(service: Service) -> dict[str, list[dict[str, Any]]]:
     # What the two paths must agree on: all but sealed bytes, times, sequence numbers, object names, headers.
-    skip = {"seq", "object_key", "dek_id", "master_key_id", "wrapped_key", "headers"}  # headers: host port
+    skip = {"seq", "object_key", "dek_id", "headers_dek_id", "master_key_id", "wrapped_key", "headers"}  # headers: host port
     rows: dict[str, list[dict[str, Any]]] = {}
     with service.store.engine.connect() as connection:
         for table in ("events", "attachments", "blobs", "comments", "activities", "quarantine"):
@@ -204,3 +205,19 @@ def test_the_streaming_and_in_memory_paths_store_the_same_rows(tmp_path: Path) -
     assert stream_answers == memory_answers
     assert stream_rows == memory_rows
     assert len(stream_rows["blobs"]) == 7  # seven distinct files, empty and tiny among them
+
+
+def test_a_spool_holds_no_plaintext_and_cannot_be_read_once_removed(tmp_path: Path) -> None:
+    policy = SpoolPolicy(tmp_path / "spool", threshold=0)
+    body = b'{"payload": {"patient": "GRUMBLEWORT"}}' * 5000
+    with policy.open() as (path, writer):
+        with writer:
+            for start in range(0, len(body), 4096):
+                writer.write(body[start : start + 4096])
+        on_disk = path.read_bytes()
+        assert len(on_disk) == len(body)
+        assert b"GRUMBLEWORT" not in on_disk and b"payload" not in on_disk
+        assert read_all(path) == body
+    assert not path.exists()
+    with pytest.raises(KeyError):  # its key went with it: a copy of the file would be noise
+        read_all(path)

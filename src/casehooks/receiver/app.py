@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import cast
 
 import anyio.to_thread
 import orjson
@@ -28,7 +28,7 @@ from casehooks.receiver.bodies import (
 from casehooks.receiver.intake import Intake
 from casehooks.receiver.metrics import Metrics
 from casehooks.receiver.readiness import Readiness, answer
-from casehooks.receiver.spool import SpoolPolicy
+from casehooks.receiver.spool import SpoolPolicy, SpoolWriter
 from casehooks.store import Store
 
 log = structlog.get_logger("casehooks.receiver")
@@ -72,7 +72,7 @@ def receiver_routes(
         retry = {"retry-after": str(answer.retry_after)} if answer.retry_after is not None else None
         return _JSON(answer.body, status_code=answer.status_code, headers=retry)
 
-    async def spooled(request: Request, path: Path, file: BinaryIO) -> Response:
+    async def spooled(request: Request, path: Path, file: SpoolWriter) -> Response:
         # A large body: written to its spool as it arrives, then read from there (the spool is removed after).
         digests = intake.digests()  # signature and SHA-256 computed as the body arrives: no pass to re-read it
         try:

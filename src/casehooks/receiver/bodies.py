@@ -8,13 +8,19 @@ the bytes received at a minimum rate) and a process-wide budget of unverified by
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import BinaryIO, cast
+from typing import Protocol, cast
 
 import anyio
 from starlette.requests import ClientDisconnect, Request
 
 from casehooks.signing import BodyDigests
 from casehooks.store.quarantine import Refusal
+
+
+class ChunkSink(Protocol):
+    """Where a spooled body's chunks go as they arrive (receiver/spool.py encrypts them to a file)."""
+
+    def write(self, chunk: bytes) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +87,7 @@ async def read_body(
     request: Request,
     limits: BodyLimits,
     budget: UnverifiedBudget,
-    spool: BinaryIO | None = None,
+    spool: ChunkSink | None = None,
     digests: BodyDigests | None = None,
 ) -> Received:
     """Read the body chunk by chunk within ``limits`` and ``budget``.

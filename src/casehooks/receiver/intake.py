@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from casehooks.errors import SchemaError, SignatureError, StoreUnavailable, Unstorable
 from casehooks.events import Event, parse_event
 from casehooks.receiver.metrics import Metrics
-from casehooks.receiver.spool import prepare_spooled
+from casehooks.receiver.spool import prepare_spooled, read_all
 from casehooks.signing import Authenticator, BodyDigests
 from casehooks.store import Store
 from casehooks.store.engine import database_timeout
@@ -92,7 +92,7 @@ class Intake:
 
         async def held() -> bytes:
             # A refused large body is held whole, as any other (read only on this path).
-            return await anyio.to_thread.run_sync(path.read_bytes)
+            return await anyio.to_thread.run_sync(read_all, path)
 
         def work() -> Prepared | Refusal:
             try:
@@ -106,7 +106,7 @@ class Intake:
             except Exception as exc:
                 log.warning("event_unprocessable", error=type(exc).__name__)
                 return Refusal("unprocessable", f"the event could not be stored as read ({type(exc).__name__})", 422)
-            return prepared if prepared is not None else self._check_and_prepare(path.read_bytes(), headers)
+            return prepared if prepared is not None else self._check_and_prepare(read_all(path), headers)
 
         return await self._receive(work, held, path.stat().st_size, headers)
 

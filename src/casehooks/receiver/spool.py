@@ -3,8 +3,10 @@
 A body whose declared length passes the threshold is written to a file of its own (mode 0600, in a folder of
 the data directory) instead of memory. After its signature verifies, ``split_contents`` takes each large
 attachment ``content`` out of it, decoding the base64 into the encrypting blob writer a slice at a time, and
-the small document left (placeholders for the files) is parsed with the ordinary models. The spool is PHI: it
-is removed when the request is answered, whatever the answer, and leftovers of a crash are removed at start.
+the small document left (placeholders for the files) is parsed with the ordinary models. The spool is PHI: it is
+encrypted as it is written (AES-CTR under a key of its own, held in this process's memory only, so a spool a crash
+leaves behind can never be read), removed when the request is answered, whatever the answer, and leftovers of a
+crash are removed at start.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 import orjson
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from casehooks.errors import ContentError, SchemaError, SignatureError
 from casehooks.events import Event, parse_event
@@ -45,15 +48,18 @@ class SpoolPolicy:
         return declared is not None and declared > self.threshold
 
     @contextlib.contextmanager
-    def open(self) -> Iterator[tuple[Path, BinaryIO]]:
-        """A fresh spool file, owner-only, removed on leaving whatever happened."""
+    def open(self) -> Iterator[tuple[Path, SpoolWriter]]:
+        """A fresh spool file, owner-only and encrypted, removed (and its key forgotten) on leaving whatever
+        happened."""
         self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         path = self.folder / f"{uuid.uuid4().hex}.body"
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        _KEYS[path] = secrets.token_bytes(32)
         try:
             with os.fdopen(descriptor, "wb") as file:
-                yield path, file
+                yield path, SpoolWriter(file, _cipher(path).encryptor())
         finally:
+            _KEYS.pop(path, None)
             path.unlink(missing_ok=True)
 
     def sweep(self) -> int:
@@ -67,10 +73,45 @@ class SpoolPolicy:
         return removed
 
 
+# The key of each open spool, by its path: in memory only, forgotten when the spool is removed.
+_KEYS: dict[Path, bytes] = {}
+_NONCE = bytes(16)  # every spool has a fresh key, so one counter start serves
+
+
+def _cipher(path: Path) -> Cipher[modes.CTR]:
+    return Cipher(algorithms.AES(_KEYS[path]), modes.CTR(_NONCE))
+
+
+class SpoolWriter:
+    """Writes a body's chunks to its spool encrypted; CTR keeps the spool's size the body's size."""
+
+    def __init__(self, file: BinaryIO, encryptor: Any) -> None:
+        self._file = file
+        self._encryptor = encryptor
+
+    def write(self, chunk: bytes) -> int:
+        return self._file.write(self._encryptor.update(chunk))
+
+    def __enter__(self) -> SpoolWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Closed (so flushed) before anything reads the spool back.
+        self._file.write(self._encryptor.finalize())
+        self._file.close()
+
+
 def read_chunks(path: Path) -> Iterator[bytes]:
+    """The spooled body's plain bytes, a chunk at a time."""
+    decryptor = _cipher(path).decryptor()
     with path.open("rb") as file:
         while chunk := file.read(READ_CHUNK):
-            yield chunk
+            yield decryptor.update(chunk)
+
+
+def read_all(path: Path) -> bytes:
+    """The spooled body whole (the paths that must read it so: a refusal to hold, a body read as a whole)."""
+    return b"".join(read_chunks(path))
 
 
 class _Prestored(FileStore):
