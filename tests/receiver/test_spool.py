@@ -157,7 +157,15 @@ def test_spools_a_crash_left_behind_are_removed_at_start(tmp_path: Path) -> None
 
 def _rows(service: Service) -> dict[str, list[dict[str, Any]]]:
     # What the two paths must agree on: all but sealed bytes, times, sequence numbers, object names, headers.
-    skip = {"seq", "object_key", "dek_id", "headers_dek_id", "master_key_id", "wrapped_key", "headers"}  # headers: host port
+    skip = {
+        "seq",
+        "object_key",
+        "dek_id",
+        "headers_dek_id",
+        "master_key_id",
+        "wrapped_key",
+        "headers",
+    }  # headers: host port
     rows: dict[str, list[dict[str, Any]]] = {}
     with service.store.engine.connect() as connection:
         for table in ("events", "attachments", "blobs", "comments", "activities", "quarantine"):

@@ -18,6 +18,9 @@ from casehooks.events import Content
 from casehooks.store.mapping import FileOutcome
 from casehooks.store.tables import BlobRow, EventRow
 
+# Files up to this size are decoded whole and hashed before they are written (larger ones stream).
+HASH_FIRST_BYTES = 1 << 20
+
 
 class FileStore:
     """Puts attachment files into the blob store, encrypted with a data key of their own."""
@@ -40,6 +43,14 @@ class FileStore:
         """
         if not content.is_base64():
             return FileOutcome("pending" if content.is_url else "invalid"), None
+        if content.decoded_size() <= HASH_FIRST_BYTES:
+            # A small file is hashed before anything is written: one stored before (the same document attached
+            # again, a redelivery under a new id) costs a lookup, not a write, two fsyncs and a delete.
+            data = b"".join(content.iter_bytes())
+            sha256 = hashlib.sha256(data).hexdigest()
+            if self._known(sha256):
+                return FileOutcome("stored", sha256, len(data)), None
+            return self.store_stream((data,))
         return self.store_stream(content.iter_bytes())
 
     def store_stream(self, chunks: Iterable[bytes]) -> tuple[FileOutcome, dict[str, Any] | None]:
