@@ -36,16 +36,24 @@ def verify(body: bytes, header_value: str | None, secret: str | bytes | Sequence
     secrets = [secret] if isinstance(secret, str | bytes) else list(secret)
     if not secrets:
         raise SignatureError("no secret configured")
+    given = _given_digest(header_value)
+    return _matched([hmac.new(_key(key), body, hashlib.sha256).digest() for key in secrets], given)
+
+
+def _given_digest(header_value: str | None) -> bytes:
     if header_value is None or not header_value.strip():
         raise SignatureError("missing")
     candidate = header_value.strip()
     if not _HEX_DIGEST.fullmatch(candidate):
         raise SignatureError("malformed")
-    given = bytes.fromhex(candidate)
+    return bytes.fromhex(candidate)
+
+
+def _matched(expected: list[bytes], given: bytes) -> int:
+    # Every digest is compared, in constant time, whichever matches first.
     matched = -1
-    for index, key in enumerate(secrets):
-        expected = hmac.new(_key(key), body, hashlib.sha256).digest()
-        if hmac.compare_digest(expected, given) and matched < 0:
+    for index, digest in enumerate(expected):
+        if hmac.compare_digest(digest, given) and matched < 0:
             matched = index
     if matched < 0:
         raise SignatureError("mismatch")
@@ -116,17 +124,7 @@ class Authenticator:
 
 def _check_digests(expected: list[bytes], header_value: str | None) -> None:
     # ``verify``'s checks, against digests computed as the body streamed by.
-    if header_value is None or not header_value.strip():
-        raise SignatureError("missing")
-    candidate = header_value.strip()
-    if not _HEX_DIGEST.fullmatch(candidate):
-        raise SignatureError("malformed")
-    given = bytes.fromhex(candidate)
-    matched = False
-    for digest in expected:
-        matched = hmac.compare_digest(digest, given) or matched
-    if not matched:
-        raise SignatureError("mismatch")
+    _matched(expected, _given_digest(header_value))
 
 
 class BodyDigests:

@@ -19,6 +19,7 @@ from casehooks.store.reads import (
     page_quarantine,
 )
 from tests.receiver.events import comment_event
+from tests.store.steps import sqlite_steps
 
 pytestmark = pytest.mark.integration
 
@@ -74,22 +75,9 @@ def test_a_cursor_of_another_list_or_garbage_is_a_bad_filter(store: Store, curso
         page_quarantine(connection, before=cursor or "e30")
 
 
-def sqlite_steps(store: Store, where: EventFilter) -> tuple[int, list[str]]:
-    """SQLite's virtual-machine steps for one page (its work, in a unit no load changes), and the page's ids."""
-    steps = 0
-
-    def step() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
-    with store.engine.connect() as connection:
-        raw: Any = connection.connection.dbapi_connection
-        raw.set_progress_handler(step, 1)
-        try:
-            page = page_events(connection, where)
-        finally:
-            raw.set_progress_handler(None, 1)
+def page_steps(store: Store, where: EventFilter) -> tuple[int, list[str]]:
+    """SQLite's steps for one page, and the page's ids."""
+    steps, page = sqlite_steps(store, lambda connection: page_events(connection, where))
     return steps, [row["id"] for row in page.items]
 
 
@@ -103,9 +91,9 @@ def test_a_page_of_a_common_job_state_costs_the_same_however_many_events_hold_it
     monkeypatch.setattr(paging, "COUNT_CAP", 20)
     where = EventFilter(limit=5, event_type="ADD_CASE_COMMENT", job_status="queued")
     ingest(store, 100)
-    fewer, _ = sqlite_steps(store, where)
+    fewer, _ = page_steps(store, where)
     ingest(store, 300)
-    more, newest = sqlite_steps(store, where)
+    more, newest = page_steps(store, where)
     assert more <= 1.2 * fewer
     with store.engine.connect() as connection:
         everything = [row["id"] for row in page_events(connection, EventFilter(limit=5)).items]

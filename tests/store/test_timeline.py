@@ -15,6 +15,7 @@ from casehooks.store.timeline import Position, case_timeline
 from tests.receiver.events import attachment_event, comment_event
 from tests.store import objects as make
 from tests.store.objects import event
+from tests.store.steps import sqlite_steps
 
 pytestmark = pytest.mark.integration
 
@@ -118,23 +119,9 @@ def test_a_comment_no_activity_announced_has_a_card_of_its_own(store: Store) -> 
     assert (card["kind"], card["comment"]["text"]) == ("comment", "no activity")
 
 
-def sqlite_steps(store: Store, case_id: str) -> int:
-    """The virtual-machine steps SQLite takes to answer the case's first page of 10: the work of the page, in a
-    unit no machine's load can change."""
-    steps = 0
-
-    def count() -> int:
-        nonlocal steps
-        steps += 1
-        return 0
-
-    with store.engine.connect() as connection:
-        raw: Any = connection.connection.dbapi_connection
-        raw.set_progress_handler(count, 1)
-        try:
-            case_timeline(connection, store.vault, case_id, limit=10)
-        finally:
-            raw.set_progress_handler(None, 1)
+def page_steps(store: Store, case_id: str) -> int:
+    """SQLite's steps to answer the case's first page of 10."""
+    steps, _ = sqlite_steps(store, lambda connection: case_timeline(connection, store.vault, case_id, limit=10))
     return steps
 
 
@@ -151,4 +138,4 @@ def test_a_page_costs_the_same_however_many_comments_the_case_holds(store: Store
             wire["payload"]["activity"]["timestamp"] = f"2025-01-01T00:{index // 60:02d}:{index % 60:02d}.000Z"
             ingest(store, wire)
     assert timeline(store, long, limit=10)["page"]["total"] == 300
-    assert sqlite_steps(store, long) <= 2 * sqlite_steps(store, short)
+    assert page_steps(store, long) <= 2 * page_steps(store, short)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import cast
 
@@ -25,7 +25,7 @@ from casehooks.receiver.bodies import (
     declared_length,
     read_body,
 )
-from casehooks.receiver.intake import Intake
+from casehooks.receiver.intake import Answer, Intake
 from casehooks.receiver.metrics import Metrics
 from casehooks.receiver.readiness import Readiness, answer
 from casehooks.receiver.spool import SpoolPolicy, SpoolWriter
@@ -62,15 +62,7 @@ def receiver_routes(
             received = await read_body(request, limits, budget)
         except ClientDisconnect:
             return Response(status_code=400)
-        headers = dict(request.headers)
-        try:
-            if received.refusal is not None:
-                return await refused(received, headers)
-            answer = await intake.receive(cast(bytes, received.body), headers)
-        finally:
-            budget.give_back(received.held)  # verified, stored or refused: no longer unverified bytes
-        retry = {"retry-after": str(answer.retry_after)} if answer.retry_after is not None else None
-        return _JSON(answer.body, status_code=answer.status_code, headers=retry)
+        return await answered(request, received, lambda headers: intake.receive(cast(bytes, received.body), headers))
 
     async def spooled(request: Request, path: Path, file: SpoolWriter) -> Response:
         # A large body: written to its spool as it arrives, then read from there (the spool is removed after).
@@ -80,13 +72,18 @@ def receiver_routes(
                 received = await read_body(request, limits, budget, file, digests)
         except ClientDisconnect:
             return Response(status_code=400)
+        return await answered(request, received, lambda headers: intake.receive_spooled(path, headers, digests))
+
+    async def answered(
+        request: Request, received: Received, receive: Callable[[dict[str, str]], Awaitable[Answer]]
+    ) -> Response:
         headers = dict(request.headers)
         try:
             if received.refusal is not None:
                 return await refused(received, headers)
-            answer = await intake.receive_spooled(path, headers, digests)
+            answer = await receive(headers)
         finally:
-            budget.give_back(received.held)
+            budget.give_back(received.held)  # verified, stored or refused: no longer unverified bytes
         retry = {"retry-after": str(answer.retry_after)} if answer.retry_after is not None else None
         return _JSON(answer.body, status_code=answer.status_code, headers=retry)
 
