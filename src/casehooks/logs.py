@@ -10,9 +10,10 @@ import logging
 import os
 import sys
 from collections.abc import MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import structlog
+if TYPE_CHECKING:
+    import structlog
 
 PHI_KEYS = frozenset(
     {
@@ -58,11 +59,17 @@ def level_from_environment() -> str:
     return os.environ.get("CASEHOOKS_LOG_LEVEL", "info")
 
 
+# structlog (with its console renderer) costs a tenth of a second to import, more than a listing's query: it
+# loads at a logger's first use, and takes the configuration asked for before then.
+_wanted: tuple[int, bool] | None = None
+
+
 def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
     """Send structured logs and the standard library's logs to stderr, never stdout (results and ``--json``).
 
     JSON when stderr is not a terminal, readable lines on one.
     """
+    global _wanted
     as_json = (not sys.stderr.isatty()) if json is None else json
     numeric = logging.getLevelNamesMapping().get(level.upper(), logging.INFO)
     root = logging.getLogger()
@@ -71,6 +78,18 @@ def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
         handler._casehooks = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(max(numeric, logging.WARNING))
+    _wanted = (numeric, as_json)
+    if "structlog" in sys.modules:
+        _configure_structlog()
+
+
+def _configure_structlog() -> None:
+    global _wanted
+    if _wanted is None:
+        return
+    (numeric, as_json), _wanted = _wanted, None
+    import structlog
+
     renderer: Any = structlog.processors.JSONRenderer() if as_json else structlog.dev.ConsoleRenderer(colors=False)
     structlog.configure(
         processors=[
@@ -84,6 +103,28 @@ def configure_logging(level: str = "info", *, json: bool | None = None) -> None:
         logger_factory=_StderrLoggerFactory(),
         cache_logger_on_first_use=False,
     )
+
+
+def get_logger(name: str) -> Any:
+    """A structlog logger named ``name``, loaded on its first call."""
+    return _Logger(name)
+
+
+class _Logger:
+    __slots__ = ("_bound", "_name")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._bound: Any = None
+
+    def __getattr__(self, attribute: str) -> Any:
+        if self._bound is None:
+            import structlog
+
+            if not structlog.is_configured():  # a test capturing logs has configured its own
+                _configure_structlog()
+            self._bound = structlog.get_logger(self._name)
+        return getattr(self._bound, attribute)
 
 
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
@@ -103,4 +144,6 @@ class _StderrLoggerFactory:
     """structlog loggers that print to the current ``sys.stderr`` (see ``_StderrHandler``)."""
 
     def __call__(self, *_args: Any) -> structlog.PrintLogger:
+        import structlog
+
         return structlog.PrintLogger(file=sys.stderr)

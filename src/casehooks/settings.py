@@ -1,19 +1,33 @@
-"""One settings object, read from ``CASEHOOKS_*`` environment variables (or flags), built once at the edge."""
+"""One settings object, read from ``CASEHOOKS_*`` environment variables (or flags), built once at the edge.
+
+Each field ``name`` is read from ``CASEHOOKS_<NAME>``; a value given to the constructor wins over the
+environment. The values are scalars validated by pydantic (``"1"``, ``"true"`` and ``"yes"`` are true), so
+reading them is a dictionary lookup per field: a settings library would add a tenth of what a listing's start
+costs.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+PREFIX = "CASEHOOKS_"
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 
 
-class Settings(BaseSettings):
+class Settings(BaseModel):
     """Every knob of casehooks. The defaults run the embedded mode: SQLite and a folder under ``data_dir``."""
 
-    model_config = SettingsConfigDict(env_prefix="CASEHOOKS_", extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __init__(self, **values: Any) -> None:
+        names = {f"{PREFIX}{name.upper()}": name for name in type(self).model_fields}
+        from_environment = {names[key.upper()]: value for key, value in os.environ.items() if key.upper() in names}
+        super().__init__(**{**from_environment, **values})
 
     data_dir: Path = Path("casehooks-data")
     database_url: str | None = None

@@ -77,6 +77,22 @@ def test_a_listing_loads_no_server_console_or_sender(tmp_path: Path, command: li
     assert {name for name in names if name.split(".")[0] == "alembic"} == set()
 
 
+def test_events_list_loads_neither_the_orm_nor_the_event_models_nor_the_keys_nor_structlog(tmp_path: Path) -> None:
+    # Most of what is left of its start-up is SQLAlchemy's core: the mapped tables, the schema's pydantic models,
+    # the crypto and the log renderer each cost more than the listing's own query.
+    data = tmp_path / "data"
+    stored_event_store(data)
+    for path in [data, *data.rglob("*")]:  # private, as serve makes them: no warning to log
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    result, names = imported_modules(casehooks_env(data), "events", "list", "--json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("\n") == sum(line.startswith("import time:") for line in result.stderr.splitlines())
+    assert json.loads(result.stdout)["total"] == 1
+    loaded = {name for name in names if name.startswith(("sqlalchemy.orm", "casehooks.store.tables", "structlog"))}
+    loaded |= {name for name in names if name.startswith(("casehooks.events.envelope", "casehooks.crypto"))}
+    assert loaded == set()
+
+
 def test_a_read_command_in_a_new_folder_creates_nothing_and_says_where_it_looked(tmp_path: Path) -> None:
     data = tmp_path / "data"
     for command in (["events", "list"], ["events", "list", "--json"], ["cases", "list"], ["quarantine", "list"]):

@@ -9,15 +9,8 @@ import pytest
 from casehooks.errors import BadFilter
 from casehooks.events import parse_object, stringify
 from casehooks.store import Store, paging
-from casehooks.store.reads import (
-    CaseFilter,
-    EventFilter,
-    event_cursor,
-    list_events,
-    page_cases,
-    page_events,
-    page_quarantine,
-)
+from casehooks.store.event_list import EventFilter, event_cursor, list_events, page_events
+from casehooks.store.reads import CaseFilter, page_cases, page_quarantine
 from tests.receiver.events import comment_event
 from tests.store.steps import sqlite_steps
 

@@ -22,11 +22,6 @@ audit_app = typer.Typer(
     help="The audit log: who read PHI or acted, and whether the log is intact.", no_args_is_help=True
 )
 
-AsFlag = Annotated[
-    str | None,
-    typer.Option("--as", envvar="CASEHOOKS_AUDIT_AS", help="Who is reading, for the audit log (default: you)."),
-]
-
 
 def cli_entry(as_user: str | None, action: str, object_type: str, object_id: str | None, at: datetime) -> AuditEntry:
     username = (as_user or who_runs())[:80]

@@ -10,8 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from casehooks.cli.audit import AsFlag, audit_read
-from casehooks.cli.common import opened_store
+from casehooks.cli.audit import audit_read
+from casehooks.cli.common import AsFlag, opened_store
 from casehooks.cli.output import emit_page, print_json
 from casehooks.errors import BadFilter, InvalidCursor, NotFound
 from casehooks.events.enums import CaseStatus

@@ -6,17 +6,28 @@ import contextlib
 import getpass
 import os
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Annotated
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+import typer
 
 from casehooks.settings import Settings
-from casehooks.store import Store
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from casehooks.store import Store
+
+AsFlag = Annotated[
+    str | None,
+    typer.Option("--as", envvar="CASEHOOKS_AUDIT_AS", help="Who is reading, for the audit log (default: you)."),
+]
 
 
 @contextlib.contextmanager
 def opened_store(settings: Settings | None = None, *, create: bool = False, upgrade: bool = False) -> Iterator[Store]:
     """The store the settings point at; by default an existing one (only serve, worker and db upgrade create)."""
+    from casehooks.store import Store
+
     store = Store.open(settings or Settings(), upgrade=upgrade or create, create=create)
     try:
         yield store
@@ -25,8 +36,25 @@ def opened_store(settings: Settings | None = None, *, create: bool = False, upgr
 
 
 @contextlib.contextmanager
+def opened_database(settings: Settings | None = None) -> Iterator[Engine]:
+    """An existing store's database alone, for a listing of plain columns: neither its keys, nor its blob
+    store, nor the event models load (each costs start-up time a listing does not need)."""
+    from casehooks.store.database import open_database
+    from casehooks.store.engine import dispose
+
+    engine = open_database(settings or Settings(), upgrade=False, create=False)
+    try:
+        yield engine
+    finally:
+        dispose(engine)
+
+
+@contextlib.contextmanager
 def progress_bar(label: str, total: int) -> Iterator[Callable[[int], None]]:
     """A progress bar; the yielded function advances it by the given count."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
     with Progress(
         TextColumn(label),
         BarColumn(),

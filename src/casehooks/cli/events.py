@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
-from casehooks.cli.audit import AsFlag
-from casehooks.cli.common import opened_store, progress_bar
+from casehooks.cli.common import AsFlag, opened_database, opened_store, progress_bar
 from casehooks.cli.output import emit, emit_page, print_json
 from casehooks.errors import NotFound
 from casehooks.events.enums import ActivityType
+from casehooks.store.event_list import EventFilter, event_cursor, page_events
 
 events_app = typer.Typer(help="Stored events: list, show, replay their handlers.", no_args_is_help=True)
 
@@ -44,7 +44,6 @@ def list_command(
 ) -> None:
     """List stored events, newest first, with the total; the last line (or `next` with --json) is the next page."""
     from casehooks.errors import BadFilter
-    from casehooks.store.reads import EventFilter, event_cursor, page_events
 
     try:
         where = EventFilter(
@@ -59,7 +58,7 @@ def list_command(
         )
     except BadFilter as exc:
         raise typer.BadParameter(str(exc)) from None
-    with opened_store() as store, store.engine.connect() as connection:
+    with opened_database() as engine, engine.connect() as connection:
         page = page_events(connection, where)
     columns = ["seq", "id", "event_type", "case_id", "received_at", "job_status", "job_attempts", "deviation_count"]
     emit_page(page, columns, as_json=as_json, noun="event(s)", again="casehooks events list")

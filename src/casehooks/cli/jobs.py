@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from casehooks.cli.audit import AsFlag, cli_entry
-from casehooks.cli.common import opened_store
+from casehooks.cli.audit import cli_entry
+from casehooks.cli.common import AsFlag, opened_store
 from casehooks.cli.output import emit
 
 jobs_app = typer.Typer(help="Handler jobs: list them (blocked, late), skip or dead-letter one.", no_args_is_help=True)

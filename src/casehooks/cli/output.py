@@ -8,8 +8,6 @@ from datetime import datetime
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 
 def _default(value: Any) -> Any:
@@ -43,6 +41,9 @@ def emit(rows: Sequence[dict[str, Any]], columns: Sequence[str], *, as_json: boo
     if as_json:
         print_json(list(rows))
         return
+    from rich.console import Console  # a table for people; --json does without it
+    from rich.table import Table
+
     cells = [[_cell(row.get(column)) for column in columns] for row in rows]
     table = Table(title=title)
     for index, column in enumerate(columns):

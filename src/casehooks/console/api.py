@@ -17,7 +17,8 @@ from casehooks.console.identity import SESSION_COOKIE, Identities
 from casehooks.console.reading import Console
 from casehooks.errors import InvalidCursor, NotSignedIn
 from casehooks.events.enums import ActivityType, CaseStatus
-from casehooks.store.reads import CaseFilter, EventFilter, event_cursor
+from casehooks.store.event_list import EventFilter, event_cursor
+from casehooks.store.reads import CaseFilter
 
 CSRF_HEADER = "x-csrf-token"
 _bearer = HTTPBearer(auto_error=False, description="An API token from `casehooks tokens create`.")

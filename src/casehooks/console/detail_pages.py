@@ -23,7 +23,7 @@ from casehooks.console.reading import require
 from casehooks.errors import AccessDenied, NotFound, NotSignedIn
 from casehooks.store import stats
 from casehooks.store.bulk import DeadSelection, EventSelection, HeldSelection
-from casehooks.store.reads import EventFilter, event_cursor
+from casehooks.store.event_list import EventFilter, event_cursor
 
 DEFAULT_SPAN = "24h"
 BULK_ACTIONS = {

@@ -13,7 +13,8 @@ from urllib.parse import urlencode
 from casehooks.console.models import JobStatus
 from casehooks.errors import BadFilter
 from casehooks.events.enums import ActivityType, CaseStatus
-from casehooks.store.reads import CaseFilter, EventFilter, event_cursor
+from casehooks.store.event_list import EventFilter, event_cursor
+from casehooks.store.reads import CaseFilter
 
 PAGE_SIZE = 100
 EVENT_TYPES = [member.value for member in ActivityType]

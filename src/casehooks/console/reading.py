@@ -13,7 +13,7 @@ from casehooks.console.access import Reader, Scope, mask_attachment, mask_case
 from casehooks.errors import AccessDenied, NotFound
 from casehooks.receiver.reprocess import Reprocessed, reprocess
 from casehooks.signing import Authenticator
-from casehooks.store import Store, accounts, reads, stats
+from casehooks.store import Store, accounts, event_list, reads, stats
 from casehooks.store import queue as jobs
 from casehooks.store.engine import writer
 from casehooks.store.paging import Page
@@ -56,15 +56,15 @@ class Console:
                 "refusals_by_reason": stats.refusals_by_reason(connection),
             }
 
-    def events(self, reader: Reader, where: reads.EventFilter) -> list[dict[str, Any]]:
+    def events(self, reader: Reader, where: event_list.EventFilter) -> list[dict[str, Any]]:
         require(reader, Scope.READ)
         with self.store.engine.connect() as connection:
-            return reads.list_events(connection, where)
+            return event_list.list_events(connection, where)
 
-    def events_page(self, reader: Reader, where: reads.EventFilter) -> Page:
+    def events_page(self, reader: Reader, where: event_list.EventFilter) -> Page:
         require(reader, Scope.READ)
         with self.store.engine.connect() as connection:
-            return reads.page_events(connection, where)
+            return event_list.page_events(connection, where)
 
     def cases_page(self, reader: Reader, where: reads.CaseFilter) -> Page:
         require(reader, Scope.READ)
@@ -158,8 +158,8 @@ class Console:
         with self.store.engine.connect() as connection:
             depth = jobs.depth(connection)
             failed = [
-                *reads.list_events(connection, reads.EventFilter(job_status="dead", limit=100)),
-                *reads.list_events(connection, reads.EventFilter(job_status="failed", limit=100)),
+                *event_list.list_events(connection, event_list.EventFilter(job_status="dead", limit=100)),
+                *event_list.list_events(connection, event_list.EventFilter(job_status="failed", limit=100)),
             ]
         return {"depth": depth, "failed": failed}
 

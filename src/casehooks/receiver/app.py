@@ -9,7 +9,6 @@ from typing import cast
 
 import anyio.to_thread
 import orjson
-import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
 from starlette.requests import ClientDisconnect, Request
@@ -17,6 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
+from casehooks.logs import get_logger
 from casehooks.receiver.bodies import (
     BUSY_RETRY_AFTER_SECONDS,
     BodyLimits,
@@ -31,7 +31,7 @@ from casehooks.receiver.readiness import Readiness, answer
 from casehooks.receiver.spool import SpoolPolicy, SpoolWriter
 from casehooks.store import Store
 
-log = structlog.get_logger("casehooks.receiver")
+log = get_logger("casehooks.receiver")
 
 WEBHOOK_PATH = "/webhooks/carevalidate"
 

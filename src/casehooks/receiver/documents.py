@@ -15,18 +15,18 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
-import structlog
 from sqlalchemy import select, update
 
 from casehooks.errors import CasehooksError
 from casehooks.events import Event
+from casehooks.logs import get_logger
 from casehooks.settings import Settings
 from casehooks.store import Store
 from casehooks.store.engine import writer
 from casehooks.store.ingest import insert_blob
 from casehooks.store.tables import AttachmentRow
 
-log = structlog.get_logger("casehooks.documents")
+log = get_logger("casehooks.documents")
 
 
 class DownloadFailed(CasehooksError):

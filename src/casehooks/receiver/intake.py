@@ -21,11 +21,11 @@ from typing import Any
 
 import anyio
 import anyio.to_thread
-import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
 from casehooks.errors import SchemaError, SignatureError, StoreUnavailable, Unstorable
 from casehooks.events import Event, parse_event
+from casehooks.logs import get_logger
 from casehooks.receiver.metrics import Metrics
 from casehooks.receiver.spool import prepare_spooled, read_all
 from casehooks.signing import Authenticator, BodyDigests
@@ -34,7 +34,7 @@ from casehooks.store.engine import database_timeout
 from casehooks.store.ingest import Prepared
 from casehooks.store.quarantine import Refusal
 
-log = structlog.get_logger("casehooks.receiver")
+log = get_logger("casehooks.receiver")
 
 # Authenticating, parsing and storing an event's files may upload tens of MB to the blob store, so it is bounded
 # more loosely than a database wait; it still ends when the database it reads hangs.

@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 
-import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 
 from casehooks.console.app import build_console
 from casehooks.console.policy import AccessPolicy
+from casehooks.logs import get_logger
 from casehooks.receiver.app import build_app
 from casehooks.receiver.bodies import BodyLimits, UnverifiedBudget
 from casehooks.receiver.documents import document_policy
@@ -28,7 +28,7 @@ from casehooks.signing import Authenticator, StaticHeader
 from casehooks.store import Store
 from casehooks.store import queue as jobs
 
-log = structlog.get_logger("casehooks.receiver")
+log = get_logger("casehooks.receiver")
 
 
 def authenticator_from(settings: Settings) -> Authenticator:

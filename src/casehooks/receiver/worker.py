@@ -17,12 +17,12 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 import httpx
-import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from casehooks.errors import CasehooksError
 from casehooks.events import Event
+from casehooks.logs import get_logger
 from casehooks.receiver.documents import DocumentPolicy, fetch_documents
 from casehooks.receiver.handlers import Delivery, Receiver, handler_name, run_handler
 from casehooks.receiver.metrics import Metrics
@@ -33,7 +33,7 @@ from casehooks.store.files import StoredFile
 from casehooks.store.notify import JobListener, notify_jobs
 from casehooks.store.tables import JobAttemptRow, JobRow
 
-log = structlog.get_logger("casehooks.worker")
+log = get_logger("casehooks.worker")
 
 
 T = TypeVar("T")

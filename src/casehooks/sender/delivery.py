@@ -26,12 +26,12 @@ from typing import Any
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 import httpx
-import structlog
 from sqlalchemy import Connection, Engine, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from casehooks.errors import CryptoError
 from casehooks.events.wire import stringify
+from casehooks.logs import get_logger
 from casehooks.sender import outbox
 from casehooks.sender.documents import document_link
 from casehooks.sender.errorkind import error_kind
@@ -50,7 +50,7 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 EXCERPT_BYTES = 256
 #: The sandbox's own name: the real platform's user agent is not documented, and ``trigger`` has its own.
 USER_AGENT = "casehooks-sandbox/0.1"
-log = structlog.get_logger("casehooks.sandbox.delivery")
+log = get_logger("casehooks.sandbox.delivery")
 
 
 async def resolve_host(host: str, port: int) -> list[str]:

@@ -18,16 +18,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-import structlog
 from sqlalchemy import Engine, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from casehooks.crypto import Keyring, MasterKey, WrappedKey, read_key_file, write_key_file
 from casehooks.errors import ConfigurationError
+from casehooks.logs import get_logger
 from casehooks.store.engine import writer
 from casehooks.store.tables import ActiveMasterKeyRow, BlobRow, DataKeyRow
 
-log = structlog.get_logger("casehooks.store")
+log = get_logger("casehooks.store")
 Progress = Callable[[int, int], None]
 Reload = Callable[[], Keyring]
 

@@ -10,14 +10,14 @@ import os
 import stat
 from pathlib import Path
 
-import structlog
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from casehooks.errors import ConfigurationError, StoreUnavailable
+from casehooks.logs import get_logger
 from casehooks.settings import Settings
 
-log = structlog.get_logger("casehooks.store")
+log = get_logger("casehooks.store")
 
 FOLDER_MODE = 0o700
 FILE_MODE = 0o600

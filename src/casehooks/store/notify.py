@@ -10,12 +10,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
-import structlog
 from sqlalchemy import Connection, Engine, text
 
+from casehooks.logs import get_logger
 from casehooks.store.engine import is_postgresql
 
-log = structlog.get_logger("casehooks.store")
+log = get_logger("casehooks.store")
 
 CHANNEL = "casehooks_jobs"
 _RECONNECT_SECONDS = 1.0

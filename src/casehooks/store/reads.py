@@ -6,11 +6,11 @@ Listings return plain columns only. PHI is opened (unsealed) only where a caller
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, literal, or_, select
+from sqlalchemy import Connection, Select, func, or_, select
 
 from casehooks.errors import BadFilter, NotFound
 from casehooks.events.wire import load_json
@@ -27,106 +27,6 @@ from casehooks.store.tables import (
     QuarantineRow,
 )
 from casehooks.store.vault import Vault
-
-
-@dataclass(frozen=True, slots=True)
-class EventFilter:
-    event_type: str | None = None
-    case_id: str | None = None
-    job_status: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
-    limit: int = 50
-    before_seq: int | None = None
-    after_seq: int | None = None
-
-
-def _plain(row: Any, *skip: str) -> dict[str, Any]:
-    return {key: value for key, value in row._mapping.items() if key not in skip and not key.endswith("_sealed")}
-
-
-def _events_query(where: EventFilter, *, walk_events: bool = False) -> Select[Any]:
-    query: Select[Any] = select(  # type: ignore[assignment]
-        EventRow.seq,
-        EventRow.id,
-        EventRow.event_type,
-        EventRow.case_id,
-        EventRow.received_at,
-        EventRow.body_size,
-        EventRow.source,
-        EventRow.deviations,
-        JobRow.id.label("job_id"),
-        JobRow.status.label("job_status"),
-        JobRow.attempts.label("job_attempts"),
-    ).join(JobRow, JobRow.event_id == EventRow.id, isouter=True)
-    if where.event_type:
-        query = query.where(EventRow.event_type == where.event_type)
-    if where.case_id:
-        query = query.where(EventRow.case_id == where.case_id)
-    if where.job_status:
-        # Walking the events newest first and looking up each one's job finds a page of a common state at once;
-        # reading every job in the state and sorting them (what a planner picks from the status index) took
-        # seconds at a million. Comparing an expression keeps the planner off that index.
-        status = JobRow.status + literal("") if walk_events else JobRow.status
-        query = query.where(status == where.job_status)
-    if where.since:
-        query = query.where(EventRow.received_at >= where.since)
-    if where.until:
-        query = query.where(EventRow.received_at < where.until)
-    return query
-
-
-def _events_counted(where: EventFilter) -> Select[Any]:
-    """The rows ``where`` matches, as cheaply as they can be counted: the jobs join only when filtering by it."""
-    query: Select[Any] = select(EventRow.seq)
-    if where.job_status:
-        query = query.join(JobRow, JobRow.event_id == EventRow.id).where(JobRow.status == where.job_status)
-    if where.event_type:
-        query = query.where(EventRow.event_type == where.event_type)
-    if where.case_id:
-        query = query.where(EventRow.case_id == where.case_id)
-    if where.since:
-        query = query.where(EventRow.received_at >= where.since)
-    if where.until:
-        query = query.where(EventRow.received_at < where.until)
-    return query
-
-
-def _filtered(where: EventFilter) -> bool:
-    return any((where.event_type, where.case_id, where.job_status, where.since, where.until))
-
-
-def list_events(connection: Connection, where: EventFilter, *, common: bool = False) -> list[dict[str, Any]]:
-    """Events ``where`` matches, newest first; ``common`` when the job state filtered on is held by more events
-    than a count reaches (then the events are walked, not the jobs in that state)."""
-    query = _events_query(where, walk_events=common).order_by(EventRow.seq.desc()).limit(where.limit)
-    if where.before_seq:
-        query = query.where(EventRow.seq < where.before_seq)
-    if where.after_seq is not None:
-        query = query.where(EventRow.seq > where.after_seq)
-    events = []
-    for row in connection.execute(query):
-        item = _plain(row, "deviations")
-        item["deviation_count"] = len(row.deviations or [])
-        events.append(item)
-    return events
-
-
-def event_cursor(cursor: str) -> int:
-    """The seq an events cursor stands for; a bare seq number is accepted too (the live view follows seqs)."""
-    if cursor.isdigit() and len(cursor) < 19:
-        return int(cursor)
-    return cursor_int(decode_cursor("events", cursor, 1)[0])
-
-
-def page_events(connection: Connection, where: EventFilter) -> Page:
-    """A page of ``list_events`` with the next page's cursor and the total the filter matches."""
-    total, estimated = count(connection, _events_counted(where), table="events", filtered=_filtered(where))
-    items = list_events(connection, replace(where, limit=where.limit + 1), common=estimated)
-    more = len(items) > where.limit
-    items = items[: where.limit]
-    following = encode_cursor("events", items[-1]["seq"]) if more and items else None
-    return Page(items, following, total, estimated)
 
 
 def event_detail(connection: Connection, event_id: str) -> dict[str, Any]:

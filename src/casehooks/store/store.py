@@ -7,13 +7,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import structlog
 from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from casehooks.blobs import BlobStore
 from casehooks.crypto import Keyring, load_or_create_key_file, read_key_file
-from casehooks.errors import ConfigurationError, MissingKeyFile, NoStore, NotFound, StoreUnavailable
+from casehooks.errors import ConfigurationError, MissingKeyFile, NotFound, StoreUnavailable
 from casehooks.events import (
     Attachment,
     CaseAttachmentAdded,
@@ -23,19 +22,16 @@ from casehooks.events import (
     Event,
     parse_event,
 )
+from casehooks.logs import get_logger
 from casehooks.settings import Settings
-from casehooks.store import migrate, registry, request_headers
-from casehooks.store.engine import answers_within, dispose, make_engine, writer
+from casehooks.store import registry, request_headers
+from casehooks.store.database import holds_sealed_data, open_database
+from casehooks.store.engine import answers_within, dispose, writer
 from casehooks.store.files import FileStore, StoredFile
 from casehooks.store.ingest import FILE_MARKER, Prepared, commit_event, prepare
-from casehooks.store.keys import LiveKeyring, Reload, count_keys
+from casehooks.store.keys import LiveKeyring, Reload
 from casehooks.store.location import (
-    describe,
-    make_private_file,
-    make_private_folder,
-    sqlite_file,
     unreachable,
-    warn_loose_permissions,
 )
 from casehooks.store.notify import notify_jobs
 from casehooks.store.quarantine import DEFAULT_HEADER_BYTES, Refusal, hold, seal_request
@@ -44,7 +40,7 @@ from casehooks.store.tables import AttachmentRow, BlobRow, EventRow
 from casehooks.store.vault import Vault
 from casehooks.store.writer import BatchWriter
 
-log = structlog.get_logger("casehooks.store")
+log = get_logger("casehooks.store")
 Clock = Callable[[], datetime]
 
 
@@ -90,11 +86,6 @@ def key_file_reload(settings: Settings) -> Reload | None:
     return lambda: read_key_file(path)
 
 
-def _holds_data(engine: Engine) -> bool:
-    """Whether anything was sealed under a master key: a migrated database with data or blob keys."""
-    return migrate.current_revision(engine) is not None and count_keys(engine) > 0
-
-
 class Store:
     """The database, the blob store and the keys that open what they hold."""
 
@@ -125,30 +116,15 @@ class Store:
     def open(cls, settings: Settings, *, clock: Clock = utcnow, upgrade: bool = True, create: bool = True) -> Store:
         """Build the store the settings describe; by default bring its schema up to date.
 
-        With ``create=False`` (every command that only reads or changes existing data) nothing is made: no
-        store where the settings point is ``NoStore``, naming where it looked.
+        With ``create=False`` (every command that only reads or changes existing data) nothing is made (see
+        ``open_database``).
         """
-        database_file = sqlite_file(settings.resolved_database_url)
-        if create:
-            if database_file is not None:
-                make_private_folder(settings.data_dir, "CASEHOOKS_DATA_DIR")
-                make_private_folder(database_file.parent, "CASEHOOKS_DATABASE_URL")
-                make_private_file(database_file)
-        elif database_file is not None and not database_file.is_file():
-            raise NoStore(str(database_file))
-        warn_loose_permissions(settings)
-        engine = make_engine(settings.resolved_database_url, timeout=settings.database_timeout_seconds)
+        engine = open_database(settings, upgrade=upgrade, create=create)
         try:
             try:
-                if create and upgrade:
-                    migrate.upgrade(engine)
-                elif not create and migrate.current_revision(engine) is None:
-                    raise NoStore(describe(settings))
-                elif upgrade:
-                    migrate.upgrade(engine)
                 keyring: Keyring = LiveKeyring(
                     engine,
-                    keyring_from(settings, create=create, holds_data=lambda: _holds_data(engine)),
+                    keyring_from(settings, create=create, holds_data=lambda: holds_sealed_data(engine)),
                     reload=key_file_reload(settings),
                 )
             except OperationalError as exc:

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, false, func, literal, or_, select, true, union_all
 
 from casehooks.errors import InvalidCursor
+from casehooks.store.column_types import UTCDateTime
 from casehooks.store.reads import _case_columns, _columns, _open, _person, find_case
 from casehooks.store.tables import (
     ActivityRow,
@@ -28,7 +29,6 @@ from casehooks.store.tables import (
     OrderRow,
     PaymentInfoRow,
     TimelineLinkRow,
-    UTCDateTime,
 )
 from casehooks.store.vault import Vault
 

@@ -12,17 +12,17 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime
 
-import structlog
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from casehooks.crypto import DataKey, Keyring, WrappedKey
 from casehooks.errors import CryptoError
+from casehooks.logs import get_logger
 from casehooks.store.engine import writer
 from casehooks.store.tables import DataKeyRow
 
 Clock = Callable[[], datetime]
-log = structlog.get_logger("casehooks.store")
+log = get_logger("casehooks.store")
 
 
 class Vault:

@@ -17,17 +17,17 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime
 
-import structlog
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from casehooks.errors import StoreUnavailable, Unstorable
+from casehooks.logs import get_logger
 from casehooks.store.engine import writer
 from casehooks.store.ingest import Prepared, commit_event
 from casehooks.store.notify import notify_jobs
 from casehooks.store.quarantine import purge_stored
 
-log = structlog.get_logger("casehooks.store")
+log = get_logger("casehooks.store")
 
 _STOP = object()
 
