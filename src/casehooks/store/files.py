@@ -43,7 +43,7 @@ class FileStore:
         """
         if not content.is_base64():
             return FileOutcome("pending" if content.is_url else "invalid"), None
-        if content.decoded_size() <= HASH_FIRST_BYTES:
+        if self.hashed_first(content):
             # A small file is hashed before anything is written: one stored before (the same document attached
             # again, a redelivery under a new id) costs a lookup, not a write, two fsyncs and a delete.
             data = b"".join(content.iter_bytes())
@@ -52,6 +52,11 @@ class FileStore:
                 return FileOutcome("stored", sha256, len(data)), None
             return self.store_stream((data,))
         return self.store_stream(content.iter_bytes())
+
+    @staticmethod
+    def hashed_first(content: Content | None) -> bool:
+        """Whether storing ``content`` looks its hash up before writing anything (or writes nothing at all)."""
+        return content is None or not content.is_base64() or content.decoded_size() <= HASH_FIRST_BYTES
 
     def store_stream(self, chunks: Iterable[bytes]) -> tuple[FileOutcome, dict[str, Any] | None]:
         """Store bytes whose hash is not known in advance: encrypt while hashing, in one pass.

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Table, insert, select
+from sqlalchemy import Connection, Table, bindparam, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from casehooks.errors import ConfigurationError, SchemaError, StoreUnavailable
@@ -95,8 +95,12 @@ def prepare(
     event_id = event_id_of(event, body_sha256)
     outcomes: dict[str, FileOutcome] = {}
     blobs: list[dict[str, Any]] = []
-    # A redelivery of a stored event carries files that are stored already: do not write them again.
-    files_to_store = event.attachments() if not (event.attachments() and files.event_stored(event_id)) else ()
+    # A redelivery of a stored event carries files that are stored already: do not write them again. A small
+    # file is looked up by its hash before anything is written (FileStore.store_content), so only an event
+    # with a large one asks whether the event itself is stored.
+    files_to_store = event.attachments()
+    if any(not files.hashed_first(item.content) for item in files_to_store) and files.event_stored(event_id):
+        files_to_store = ()
     for attachment in files_to_store:
         if attachment.content is None:
             outcomes[attachment.id] = FileOutcome("pending" if attachment.document_url else "absent")
@@ -111,7 +115,7 @@ def prepare(
     dek_id, body_sealed = vault.seal(stored_body, f"events:{event_id}".encode())
     mapped = _fitting_history(event_rows(event, event_id, outcomes))
     _check_columns(mapped)
-    _check_value("events.event_type", event.type, getattr(_table(EventRow).c.event_type.type, "length", None))
+    _check_value("events.event_type", event.type, getattr(table_of(EventRow).c.event_type.type, "length", None))
     return Prepared(
         event_id=event_id,
         event_type=event.type,
@@ -143,7 +147,7 @@ def _check_columns(mapped: EventRows) -> None:
 
 
 def _check_row(row: SealedRow | Mention) -> None:
-    table = _table(_ALL_MODELS[row.table])
+    table = table_of(_ALL_MODELS[row.table])
     for name, value in row.columns.items():
         length = getattr(table.c[name].type, "length", None)
         if isinstance(value, str):
@@ -232,12 +236,12 @@ def _seal_rows(mapped: EventRows, vault: Vault) -> dict[str, list[dict[str, Any]
 _STATEMENTS: dict[str, dict[str, Any]] = {}
 
 
-def _table(model: Any) -> Table:
+def table_of(model: Any) -> Table:
     table: Table = model.__table__
     return table
 
 
-def _statements(connection: Connection) -> dict[str, Any]:
+def statements_for(connection: Connection) -> dict[str, Any]:
     name = connection.dialect.name
     built = _STATEMENTS.get(name)
     if built is not None:
@@ -245,52 +249,39 @@ def _statements(connection: Connection) -> dict[str, Any]:
     dialect: Any = postgresql if name == "postgresql" else sqlite
 
     def ignore(model: Any) -> Any:
-        return dialect.insert(_table(model)).on_conflict_do_nothing()
+        return dialect.insert(table_of(model)).on_conflict_do_nothing()
 
     built = {
         # RETURNING asked for explicitly: with the implicit RETURNING of ``seq``, psycopg's rowcount is not the
         # number of rows inserted, and a redelivery would count as new.
-        "events": dialect.insert(_table(EventRow))
+        "events": dialect.insert(table_of(EventRow))
         .on_conflict_do_nothing(index_elements=["id"])
-        .returning(_table(EventRow).c.id),
+        .returning(table_of(EventRow).c.id),
         "blobs": ignore(BlobRow),
         "activities": ignore(ActivityRow),
         "comments": ignore(CommentRow),
         "attachments": ignore(AttachmentRow),
         "jobs": insert(JobRow),
-        "cases": dialect.insert(_table(CaseRow))
+        "cases": dialect.insert(table_of(CaseRow))
         .on_conflict_do_nothing(index_elements=["id"])
-        .returning(_table(CaseRow).c.id),
+        .returning(table_of(CaseRow).c.id),
         "timeline_links": ignore(TimelineLinkRow),
     }
-    for name, model in _MODELS.items():
-        built[name] = (
-            dialect.insert(_table(model)).on_conflict_do_nothing(index_elements=["id"]).returning(_table(model).c.id)
-        )
+    for table_name, model in MERGED_MODELS.items():
+        table = table_of(model)
+        built[table_name] = dialect.insert(table).on_conflict_do_nothing(index_elements=["id"]).returning(table.c.id)
+        # FOR UPDATE holds the row on PostgreSQL until the commit; SQLite has one writer at a time already.
+        built[f"lock:{table_name}"] = select(table).where(table.c.id == bindparam("mention_key")).with_for_update()
+        # The columns set are the parameters given: one statement per table, compiled once per set of columns.
+        built[f"update:{table_name}"] = table.update().where(table.c.id == bindparam("mention_key"))
     _STATEMENTS[name] = built
     return built
 
 
 def commit_event(connection: Connection, prepared: Prepared, run_at: datetime) -> bool:
     """Write a prepared event and its job inside the caller's transaction. False if it was already stored."""
-    statements = _statements(connection)
-    inserted = connection.execute(
-        statements["events"],
-        {
-            "id": prepared.event_id,
-            "event_type": prepared.event_type,
-            "case_id": prepared.case_id,
-            "received_at": prepared.received_at,
-            "body_sha256": prepared.body_sha256,
-            "body_size": prepared.body_size,
-            "body_sealed": prepared.body_sealed,
-            "dek_id": prepared.dek_id,
-            "deviations": prepared.deviations,
-            "source": prepared.source,
-            "headers_sealed": prepared.headers_sealed,
-            "headers_dek_id": prepared.headers_dek_id,
-        },
-    )
+    statements = statements_for(connection)
+    inserted = connection.execute(statements["events"], event_row(prepared))
     if inserted.first() is None:
         return False
     if prepared.blobs:
@@ -306,26 +297,44 @@ def commit_event(connection: Connection, prepared: Prepared, run_at: datetime) -
         rows = prepared.rows.get(table)
         if rows:
             connection.execute(statements[table], rows)
-    connection.execute(
-        statements["jobs"],
-        {
-            "event_id": prepared.event_id,
-            "status": "queued",
-            "attempts": 0,
-            "run_at": run_at,
-            "created_at": prepared.received_at,
-            "event_type": prepared.event_type,
-            "pending": None,
-            "needs_documents": any(row["content_status"] == "pending" for row in prepared.rows.get("attachments", ())),
-            "case_id": prepared.case_id,
-            "case_at": prepared.case_at,
-        },
-    )
+    connection.execute(statements["jobs"], job_row(prepared, run_at))
     return True
 
 
+def event_row(prepared: Prepared) -> dict[str, Any]:
+    return {
+        "id": prepared.event_id,
+        "event_type": prepared.event_type,
+        "case_id": prepared.case_id,
+        "received_at": prepared.received_at,
+        "body_sha256": prepared.body_sha256,
+        "body_size": prepared.body_size,
+        "body_sealed": prepared.body_sealed,
+        "dek_id": prepared.dek_id,
+        "deviations": prepared.deviations,
+        "source": prepared.source,
+        "headers_sealed": prepared.headers_sealed,
+        "headers_dek_id": prepared.headers_dek_id,
+    }
+
+
+def job_row(prepared: Prepared, run_at: datetime) -> dict[str, Any]:
+    return {
+        "event_id": prepared.event_id,
+        "status": "queued",
+        "attempts": 0,
+        "run_at": run_at,
+        "created_at": prepared.received_at,
+        "event_type": prepared.event_type,
+        "pending": None,
+        "needs_documents": any(row["content_status"] == "pending" for row in prepared.rows.get("attachments", ())),
+        "case_id": prepared.case_id,
+        "case_at": prepared.case_at,
+    }
+
+
 # Rows merged field by field: cases, people and every event's own objects.
-_MODELS: dict[str, Any] = {
+MERGED_MODELS: dict[str, Any] = {
     "cases": CaseRow,
     "people": PersonRow,
     "decisions": DecisionRow,
@@ -336,19 +345,20 @@ _MODELS: dict[str, Any] = {
     "payment_info": PaymentInfoRow,
 }
 _ALL_MODELS: dict[str, Any] = {
-    **_MODELS,
+    **MERGED_MODELS,
     "activities": ActivityRow,
     "comments": CommentRow,
     "attachments": AttachmentRow,
 }
-_BOOKKEEPING = frozenset({"id", "details_sealed", "dek_id", "field_stamps", "first_seen_at", "seen_at"})
+BOOKKEEPING = frozenset({"id", "details_sealed", "dek_id", "field_stamps", "first_seen_at", "seen_at"})
 
 
 def _merge_mention(
     connection: Connection, statements: dict[str, Any], vault: Vault, mention: Mention, prepared: Prepared
 ) -> None:
-    table = _table(_MODELS[mention.table])
-    stored = _locked(connection, table, mention.key)
+    table = table_of(MERGED_MODELS[mention.table])
+    lock = statements[f"lock:{mention.table}"]
+    stored = connection.execute(lock, {"mention_key": mention.key}).first()
     if stored is None:
         dek_id, sealed = vault.seal(dump_json(mention.details), mention.aad)
         row: dict[str, Any] = {column.key: None for column in table.columns}
@@ -361,13 +371,13 @@ def _merge_mention(
         if connection.execute(statements[mention.table], row).first() is not None:
             return
         # Another transaction inserted the row since we looked: merge into it under its lock.
-        stored = _locked(connection, table, mention.key)
+        stored = connection.execute(lock, {"mention_key": mention.key}).first()
         if stored is None:  # pragma: no cover - the row was just seen by the insert
             raise StoreUnavailable("the row vanished under its lock")
     details = load_json(vault.open(stored.dek_id, stored.details_sealed, mention.aad))
     stamps = stored.field_stamps
     if stamps is None:
-        plain = {name: value for name, value in stored._mapping.items() if name not in _BOOKKEEPING}
+        plain = {name: value for name, value in stored._mapping.items() if name not in BOOKKEEPING}
         stamps = legacy_stamps(plain, details, stored.updated_at if mention.table == "cases" else stored.seen_at)
     merged = merge(mention, details, stamps)
     values: dict[str, Any] = dict(merged.columns)
@@ -378,14 +388,9 @@ def _merge_mention(
     if mention.table == "people" and prepared.received_at > stored.seen_at:
         values["seen_at"] = prepared.received_at
     if values:
-        connection.execute(table.update().where(table.c.id == mention.key).values(**values))
-
-
-def _locked(connection: Connection, table: Table, key: str) -> Any:
-    # FOR UPDATE holds the row on PostgreSQL until the commit; SQLite has one writer at a time already.
-    return connection.execute(select(table).where(table.c.id == key).with_for_update()).first()
+        connection.execute(statements[f"update:{mention.table}"], {**values, "mention_key": mention.key})
 
 
 def insert_blob(connection: Connection, blob: dict[str, Any]) -> None:
     """Record a stored file; a file stored before under the same hash keeps its first record."""
-    connection.execute(_statements(connection)["blobs"], blob)
+    connection.execute(statements_for(connection)["blobs"], blob)

@@ -9,6 +9,7 @@ with; after a master key rotation ``casehooks search reindex`` rebuilds them und
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -33,8 +34,13 @@ _ID_LIKE = re.compile(r"^[A-Za-z]{2,5}-[A-Za-z0-9]+$|^[0-9a-fA-F-]{8,}$")
 def search_key(keyring: Keyring) -> tuple[str, bytes]:
     """The active master key's id and the search key derived from it."""
     master = keyring.active
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LABEL)
-    return master.key_id, hkdf.derive(master.secret)
+    return master.key_id, _derived(master.secret)
+
+
+@functools.lru_cache(maxsize=8)
+def _derived(secret: bytes) -> bytes:
+    # Derived once per master key, not once per person indexed (a few keys live in a process at most).
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LABEL).derive(secret)
 
 
 def normalise(kind: str, value: str) -> str:
@@ -70,16 +76,27 @@ def terms(details: Mapping[str, Any]) -> set[tuple[str, str]]:
 
 def index_person(connection: Connection, keyring: Keyring, person_id: str, details: Mapping[str, Any]) -> None:
     """Add the person's search terms (values they were known by before stay findable until a reindex)."""
+    insert_terms(connection, term_rows(keyring, person_id, details))
+
+
+def term_rows(keyring: Keyring, person_id: str, details: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The index rows of a person's details under the active key."""
     key_id, key = search_key(keyring)
-    rows = [
+    return [
         {"person_id": person_id, "kind": kind, "digest": digest(key, kind, value), "key_id": key_id}
         for kind, value in sorted(terms(details))
     ]
-    if not rows:
-        return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(SearchTermRow.__table__).on_conflict_do_nothing()
-    connection.execute(statement, rows)
+
+
+def insert_terms(connection: Connection, rows: list[dict[str, str]]) -> None:
+    if rows:
+        connection.execute(_insert_terms(connection.dialect.name), rows)
+
+
+@functools.cache
+def _insert_terms(dialect_name: str) -> Any:
+    dialect: Any = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(SearchTermRow.__table__).on_conflict_do_nothing()
 
 
 def reindex(connection: Connection, keyring: Keyring, people: Iterable[tuple[str, Mapping[str, Any]]]) -> int:

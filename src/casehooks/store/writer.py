@@ -1,4 +1,4 @@
-"""Group commit: events accepted at the same moment share one transaction, each in its own savepoint.
+"""Group commit: events accepted at the same moment share one transaction and one statement per table.
 
 A durable commit (fsync) costs the same for one event as for fifty; under concurrent deliveries the writer
 thread takes whatever is waiting and commits it together, so throughput grows with load while every request
@@ -23,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from casehooks.errors import StoreUnavailable, Unstorable
 from casehooks.logs import get_logger
 from casehooks.store.engine import writer
+from casehooks.store.group_commit import RowTaken, commit_batch
 from casehooks.store.ingest import Prepared, commit_event
 from casehooks.store.notify import notify_jobs
 from casehooks.store.quarantine import purge_stored
@@ -91,7 +92,12 @@ class BatchWriter:
         try:
             with self._engine.begin() as connection:
                 now = self._clock()
-                for prepared, future in batch:
+                together = self._together(connection, batch, now)
+                for (prepared, future), stored in zip(batch, together or (), strict=False):
+                    accepted += stored
+                    stored_ids.append(prepared.event_id)
+                    results.append((future, stored))
+                for prepared, future in batch if together is None else ():
                     try:
                         with connection.begin_nested():
                             stored = commit_event(connection, prepared, now)
@@ -123,6 +129,19 @@ class BatchWriter:
                 future.set_result(outcome)
         if accepted and self._on_commit is not None:
             self._on_commit(accepted)
+
+    @staticmethod
+    def _together(
+        connection: Connection, batch: list[tuple[Prepared, Future[bool]]], now: datetime
+    ) -> list[bool] | None:
+        # The whole batch in one savepoint, a statement per table (store/group_commit.py); None when anything
+        # failed, and then each event is committed alone in its own savepoint below.
+        try:
+            with connection.begin_nested():
+                return commit_batch(connection, [prepared for prepared, _ in batch], now)
+        except (SQLAlchemyError, ValueError, TypeError, RowTaken) as exc:
+            log.info("batch_committed_one_by_one", events=len(batch), error=type(exc).__name__)
+            return None
 
     @staticmethod
     def _purge(connection: Connection, event_ids: list[str]) -> None:
