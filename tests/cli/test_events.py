@@ -44,3 +44,25 @@ def test_events_show_masks_the_objects_unless_revealed_and_audits_the_reveal(tmp
     assert decision["details"]["medInfo"][0]["medicine"] == make.MEDICINE
     audit = json.loads(run_cli(env, "audit", "list", "--json").stdout)["items"]
     assert [(row["username"], row["action"], row["object_id"]) for row in audit] == [("dr-who", "read_event", event_id)]
+
+
+def test_events_show_gives_the_request_headers_masked_unless_revealed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    decided = event("ADD_CASE_DECISION", 1, str(uuid.uuid4()), decision=make.decision(str(uuid.uuid4()), 1))
+    headers = {"content-type": "application/json", "user-agent": "cv-platform/9.9", "authorization": "Bearer GONE"}
+    store = Store.open(Settings(data_dir=data))
+    try:
+        prepared = store.prepare(parse_object(decided), stringify(decided))
+        assert store.commit(store.with_headers(prepared, headers, frozenset()))
+    finally:
+        store.close()
+    env = casehooks_env(data)
+    event_id = decided["payload"]["activity"]["id"]
+
+    masked = json.loads(run_cli(env, "events", "show", event_id, "--json").stdout)["headers"]
+    assert masked["content-type"] == "application/json"
+    assert masked["user-agent"] != "cv-platform/9.9" and "user-agent" in masked
+    revealed = json.loads(run_cli(env, "events", "show", event_id, "--json", "--reveal").stdout)["headers"]
+    assert revealed["user-agent"] == "cv-platform/9.9"
+    assert "GONE" not in json.dumps(revealed)  # a credential was never stored
+    assert "request headers" in run_cli(env, "events", "show", event_id).stdout

@@ -112,6 +112,23 @@ def test_clinician_reads_phi_and_the_read_is_audited_without_phi(running: Runnin
     assert "chest pain" not in log.text
 
 
+def test_an_events_payload_and_headers_are_masked_by_role_and_a_reveal_is_audited(running: Running) -> None:
+    path = f"/api/events/{running.comment_event_id}/payload"
+    with running.api(Role.VIEWER) as client:
+        masked = client.get(path).json()
+        assert client.get(path, params={"reveal": "true"}).status_code == 403
+    assert masked["event"]["id"] == running.comment_event_id and masked["revealed"] is False
+    assert "ADD_CASE_COMMENT" in masked["body"] and "XYZZY" not in masked["body"]
+    assert "x-cv-signature" in masked["headers"]
+    with running.api(Role.CLINICIAN) as client:
+        revealed = client.get(path, params={"reveal": "true"}).json()
+        assert client.get("/api/events/no-such-event/payload").status_code == 404
+    assert revealed["revealed"] is True and "Patient reports chest pain XYZZY" in revealed["body"]
+    with running.api(Role.ADMIN) as client:
+        log = client.get("/api/audit", params={"username": "clinician"}).json()["items"]
+    assert any(item["action"] == "read_payload" and item["object_id"] == running.comment_event_id for item in log)
+
+
 def test_attachment_downloads_decrypted_for_phi_roles_only(running: Running) -> None:
     path = f"/api/attachments/{running.attachment_id}/content"
     with running.api(Role.OPERATOR) as client:

@@ -73,10 +73,12 @@ def show_command(
     as_json: JsonFlag = False,
     as_user: AsFlag = None,
 ) -> None:
-    """One event: its metadata, its typed objects (PHI masked unless --reveal), deviations, job and attempts."""
+    """One event: its metadata, its typed objects and request headers (masked unless --reveal), deviations, job
+    and attempts."""
     from casehooks.cli.audit import audit_read
+    from casehooks.store import request_headers
     from casehooks.store.mapping import event_objects
-    from casehooks.store.reads import event_detail
+    from casehooks.store.reads import event_detail, event_headers
 
     with opened_store() as store:
         with store.engine.connect() as connection:
@@ -85,16 +87,23 @@ def show_command(
             except NotFound as exc:
                 typer.echo(str(exc), err=True)
                 raise typer.Exit(1) from None
+            headers = event_headers(connection, store.vault, event_id)
         if reveal:
             audit_read(store, as_user, "read_event", "event", event_id)
         detail["objects"] = event_objects(store.load_event(event_id), event_id, reveal=reveal)
+        # The request's headers (credentials were never stored); values other than content headers masked.
+        detail["headers"] = headers if headers is None or reveal else request_headers.masked(headers)
     if as_json:
         print_json(detail)
         return
-    summary = {key: value for key, value in detail.items() if key not in ("deviations", "jobs", "attempts", "objects")}
+    lists = ("deviations", "jobs", "attempts", "objects", "headers")
+    summary = {key: value for key, value in detail.items() if key not in lists}
     emit([summary], list(summary), as_json=False, title="event")
     for item in detail["objects"]:
         emit([item], list(item), as_json=False, title=item["kind"])
+    if detail["headers"] is not None:
+        shown = [{"name": name, "value": value} for name, value in detail["headers"].items()]
+        emit(shown, ["name", "value"], as_json=False, title="request headers")
     emit(detail["deviations"], ["path", "kind", "documented", "received"], as_json=False, title="deviations")
     emit(detail["jobs"], ["id", "status", "attempts", "run_at", "last_error"], as_json=False, title="job")
     emit(

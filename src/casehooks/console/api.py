@@ -14,7 +14,7 @@ from casehooks.console import models
 from casehooks.console.access import Reader
 from casehooks.console.finding import find
 from casehooks.console.identity import SESSION_COOKIE, Identities
-from casehooks.console.reading import Console
+from casehooks.console.operations import Operations
 from casehooks.errors import InvalidCursor, NotSignedIn
 from casehooks.events.enums import ActivityType, CaseStatus
 from casehooks.store.event_list import EventFilter, event_cursor
@@ -35,7 +35,9 @@ Text = Annotated[str | None, Query(max_length=200)]
 Cursor = Annotated[str | None, Query(max_length=400, description="A cursor from the previous page's answer.")]
 
 
-def api_router(console: Console, identities: Identities) -> APIRouter:
+def api_router(operations: Operations, identities: Identities) -> APIRouter:
+    console = operations.console
+
     def reader(
         request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
     ) -> Reader:
@@ -99,6 +101,15 @@ def api_router(console: Console, identities: Identities) -> APIRouter:
     def event(who: Who, event_id: str) -> dict[str, Any]:
         """An event with its deviations, its job and every handler attempt."""
         return console.event(who, event_id)
+
+    @router.get("/events/{event_id}/payload", response_model=models.EventPayload, tags=["events"])
+    def payload(who: Who, event_id: str, reveal: bool = False) -> dict[str, Any]:
+        """The event's stored body and request headers: redacted, or whole with ``reveal=true`` for a reader with
+        PHI access (audited). Credentials in the headers were never stored."""
+        shown = operations.payload(who, event_id, reveal=reveal)
+        body = shown["payload"]
+        return {"event": shown["event"], "body": body.text, "revealed": body.revealed, "note": body.note,
+                "headers": shown["headers"]}  # fmt: skip
 
     @router.post("/events/{event_id}/replay", response_model=models.Queued, tags=["actions"])
     def replay(who: Who, event_id: str) -> dict[str, int]:

@@ -54,9 +54,10 @@ def build_console(store: Store, authenticator: Authenticator, policy: AccessPoli
         redoc_url=None,
     )
     app.add_middleware(SecurityHeaders)
-    app.include_router(api_router(console, identities))
+    operations = Operations(console, authenticator)
+    app.include_router(api_router(operations, identities))
     app.include_router(pages_router(console, identities))
-    app.include_router(detail_router(Operations(console, authenticator), identities))
+    app.include_router(detail_router(operations, identities))
     app.mount("/console/static", StaticFiles(directory=HERE / "static"), name="static")
 
     @app.get("/", include_in_schema=False)

@@ -83,6 +83,14 @@ class EventDetail(BaseModel):
     attempts: list[HandlerAttempt]
 
 
+class EventPayload(BaseModel):
+    event: EventDetail
+    body: str  # pretty JSON, PHI masked unless revealed; empty when it cannot be shown (``note`` says why)
+    revealed: bool
+    note: str
+    headers: dict[str, str] | None  # None for an event stored before headers were kept
+
+
 class CaseSummary(BaseModel):
     id: str
     short_id: str | None
