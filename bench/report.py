@@ -82,17 +82,27 @@ def write(rows: list[Row], extra: dict[str, Any], *, publish_table: bool = True)
     path.write_text(json.dumps(result, indent=2))
     markdown = table(rows)
     (RESULTS / f"{stamp}.md").write_text(markdown + "\n")
-    section = (
-        f"{START}\nLatest run: {stamp}, {info['cpu']}, {info['cores']} cores, Python {info['python']}.\n\n"
-        f"{markdown}\n{END}"
-    )
     if publish_table and PERFORMANCE.exists():
         text = PERFORMANCE.read_text()
         if START in text and END in text:
             before, _, rest = text.partition(START)
-            _, _, after = rest.partition(END)
-            PERFORMANCE.write_text(before + section + after)
+            kept, _, after = rest.partition(END)
+            run = f"{stamp}, {info['cpu']}, {info['cores']} cores, Python {info['python']}"
+            section = merged_table(kept, rows, run)
+            PERFORMANCE.write_text(before + START + "\n" + section + "\n" + END + after)
     return path
+
+
+def merged_table(kept: str, rows: list[Row], run: str) -> str:
+    """The published table with this run's scenarios replaced and every other scenario's rows kept, each
+    scenario naming the run it comes from."""
+    ran = {row.scenario for row in rows}
+    lines = table(rows).splitlines()
+    old = [line for line in kept.splitlines() if line.startswith("| ") and not line.startswith(("| scenario", "|---"))]
+    others = [line for line in old if line.split("|")[1].strip() not in ran]
+    runs = [line for line in kept.splitlines() if line.startswith("- ") and line[2:].split(":")[0] not in ran]
+    runs += [f"- {scenario}: {run}" for scenario in sorted(ran)]
+    return "Runs:\n" + "\n".join(sorted(runs)) + "\n\n" + "\n".join([*lines[:2], *others, *lines[2:]])
 
 
 def publish(rows: list[Row]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bench.report import Row, regressions
+from bench.report import Row, merged_table, regressions
 
 
 def row(ours: float, baseline: float = 100.0, higher_is_better: bool = True) -> Row:
@@ -26,3 +26,27 @@ def test_a_dead_baseline_is_a_regression_not_a_pass() -> None:
 def test_rows_without_a_published_value_or_a_direction_are_not_judged() -> None:
     assert regressions([row(1.0)], {}) == []
     assert regressions([row(1.0, higher_is_better=False)], {"ingest | events/s | bare ASGI": 0.3}) == []
+
+
+def test_a_scenario_run_alone_replaces_its_rows_and_keeps_every_other_scenarios() -> None:
+    kept = "\n".join(
+        [
+            "Runs:",
+            "- ingest: 20260101T000000Z, cpu, 2 cores, Python 3.11",
+            "- sender: 20260101T000000Z, cpu, 2 cores, Python 3.11",
+            "",
+            "| scenario | metric | casehooks | baseline | baseline value | ratio | target |",
+            "|---|---|---:|---|---:|---:|---|",
+            "| ingest | events/s | 1.0 | bare ASGI | 100.0 | 0.01 | >= 0.25 |",
+            "| sender | deliveries/s | 2.0 | httpx loop | 4.0 | 0.50 | >= 0.9 |",
+        ]
+    )
+    merged = merged_table(kept, [row(30.0)], "20260202T000000Z, cpu, 2 cores, Python 3.11").splitlines()
+    assert "- sender: 20260101T000000Z, cpu, 2 cores, Python 3.11" in merged
+    assert "- ingest: 20260202T000000Z, cpu, 2 cores, Python 3.11" in merged
+    assert [line.split("|")[1].strip() for line in merged if line.startswith("| ") and "---" not in line] == [
+        "scenario",
+        "sender",
+        "ingest",
+    ]
+    assert "| ingest | events/s | 30.0 | bare ASGI | 100.0 | 0.30 | >= 0.25 |" in merged
