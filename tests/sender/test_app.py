@@ -4,7 +4,7 @@ import time
 from pathlib import Path
 
 from casehooks.events import CaseAttachmentAdded, CaseCommentAdded, parse_event, stringify
-from casehooks.sender.delivery import mask_excerpt
+from casehooks.sender.message import mask_excerpt
 from casehooks.signing import sign
 from tests.sender.sandbox_server import DOCTOR, PATIENT, MovableClock, new_case, register, running_sandbox
 from tests.sender.sink import Sink, running_sink

@@ -3,10 +3,9 @@
 Bodies are built at delivery from the stored event (the case snapshot of the moment it happened) with
 documents as the endpoint wants them: inline base64, or a signed link generated now and valid 15 minutes.
 The attempt log keeps time, status, latency and the masked shape of the start of the receiver's answer, never
-the body sent nor the answer's text.
-An endpoint is disabled (until re-enabled through the API) once it has failed ``disable_after`` times in a row
-AND for ``disable_after_seconds`` without a success: a short outage never disables it. Disabling stops sending,
-not recording: its outbox rows keep being written and flow when it is enabled again.
+the body sent nor the answer's text (sender/message.py builds the message, sender/recording.py records each
+attempt and disables an endpoint that keeps failing). Disabling stops sending, not recording: its outbox rows
+keep being written and flow when it is enabled again.
 """
 
 from __future__ import annotations
@@ -23,10 +22,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from urllib.parse import SplitResult, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from casehooks.errors import CryptoError
@@ -36,20 +35,27 @@ from casehooks.sender import outbox
 from casehooks.sender.documents import document_link
 from casehooks.sender.errorkind import error_kind
 from casehooks.sender.full_case import case_history, with_full_case
+from casehooks.sender.message import (
+    EXCERPT_BYTES,
+    Prepared,
+    Result,
+    delivery_headers,
+    mask_excerpt,
+    open_secret,
+    pinned_request,
+    signing_secret,
+)
 from casehooks.sender.outbox import Claimed
 from casehooks.sender.payloads import fill_documents
-from casehooks.sender.schedule import RetrySchedule, is_retryable, parse_retry_after
+from casehooks.sender.recording import record_attempts
+from casehooks.sender.schedule import RetrySchedule, parse_retry_after
 from casehooks.sender.sealing import SecretBox
-from casehooks.sender.tables import activities, attachments, attempts, endpoints
+from casehooks.sender.tables import activities, attachments, endpoints
 from casehooks.sender.urlpolicy import OutboundRefused, UrlPolicy
-from casehooks.signing import SIGNATURE_HEADER, sign
 
 Clock = Callable[[], datetime]
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
-EXCERPT_BYTES = 256
-#: The sandbox's own name: the real platform's user agent is not documented, and ``trigger`` has its own.
-USER_AGENT = "casehooks-sandbox/0.1"
 log = get_logger("casehooks.sandbox.delivery")
 
 
@@ -78,74 +84,6 @@ class DeliveryConfig:
     disable_after: int = 20
     disable_after_seconds: float = 5 * 86400.0
     box: SecretBox | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A message ready to send: where, the exact body bytes and the headers."""
-
-    url: str
-    body: bytes
-    headers: dict[str, str]
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    status: int | None
-    error: str | None
-    latency_ms: float
-    excerpt: str | None = None
-    retry_after: float | None = None
-
-
-_MASK = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "X" * 26 + "x" * 26 + "0" * 10)
-
-
-def _succeeded(result: Result) -> bool:
-    return result.status is not None and 200 <= result.status < 300
-
-
-def mask_excerpt(data: bytes) -> str:
-    """The shape of the start of an answer, not its content: letters become x/X, digits 0, other characters
-    stay. The attempt log is readable without authentication, and an answer (an internal service's page, a
-    receiver's echo) may hold secrets or PHI; the shape still tells HTML from JSON from an empty body."""
-    return data.decode("utf-8", errors="replace").translate(_MASK)
-
-
-def pinned_request(prepared: Prepared, parts: SplitResult, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """The URL with its host replaced by the checked ``address``; the name goes in ``Host`` and the TLS SNI."""
-    host = parts.hostname or ""
-    literal = f"[{address}]" if ":" in address else address
-    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
-    headers = {**prepared.headers, "host": parts.netloc.rpartition("@")[2]}
-    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
-    return urlunsplit(parts._replace(netloc=netloc)), headers, extensions
-
-
-def should_disable(failures: int, failing_for: float, config: DeliveryConfig) -> bool:
-    """The disabling policy: enough failed attempts in a row AND long enough without a success."""
-    return failures >= config.disable_after and failing_for >= config.disable_after_seconds
-
-
-def signing_secret(endpoint: Any, box: SecretBox | None, now: float) -> str | None:
-    """The one secret that signs now: the rotated-in secret once its overlap is over, else the current one."""
-    if endpoint.next_secret is not None and endpoint.next_secret_from is not None and now >= endpoint.next_secret_from:
-        return _open(box, endpoint.next_secret, endpoint.id, "next_secret")
-    return _open(box, endpoint.secret, endpoint.id, "secret")
-
-
-def _open(box: SecretBox | None, stored: str | None, endpoint_id: str, column: str) -> str | None:
-    return stored if box is None else box.open(stored, endpoint_id, column)
-
-
-def delivery_headers(body: bytes, secret: str | None, auth_header: tuple[str, str] | None) -> dict[str, str]:
-    """The platform's request headers for ``body``: one signature, and the static header if configured."""
-    headers = {"content-type": "application/json", "user-agent": USER_AGENT}
-    if secret:
-        headers[SIGNATURE_HEADER] = sign(body, secret)
-    if auth_header is not None:
-        headers[auth_header[0]] = auth_header[1]
-    return headers
 
 
 class DeliveryWorker:
@@ -361,7 +299,7 @@ class DeliveryWorker:
             secret = signing_secret(endpoint, box, self.clock().timestamp())
             auth = None
             if endpoint.auth_header_name:
-                value = _open(box, endpoint.auth_header_value, endpoint.id, "auth_header_value")
+                value = open_secret(box, endpoint.auth_header_value, endpoint.id, "auth_header_value")
                 auth = (endpoint.auth_header_name, value or "")
         except OutboundRefused as exc:
             return Result(None, "refused", 0.0, exc.reason)
@@ -405,75 +343,5 @@ class DeliveryWorker:
             return Result(None, error_kind(exc), (time.perf_counter() - started) * 1000)
 
     def _record_many(self, batch: list[tuple[Claimed, Result]]) -> None:
-        """Record a batch of attempts in one transaction: the attempt rows in one statement, then each row's fate."""
         now = self.clock().timestamp()
-        with self.engine.begin() as conn:
-            conn.execute(
-                insert(attempts),
-                [
-                    {
-                        "outbox_id": item.id,
-                        "endpoint_id": item.endpoint_id,
-                        "activity_id": item.activity_id,
-                        "attempt": item.attempt,
-                        "at": now,
-                        "status": result.status,
-                        "error": result.error,
-                        "latency_ms": round(result.latency_ms, 3),
-                        "response_excerpt": result.excerpt,
-                    }
-                    for item, result in batch
-                ],
-            )
-            # Successes in one statement and each endpoint's failure count reset once; a batch holding both a
-            # success and a failure for one endpoint counts the failure last (the count is "about" in a row).
-            delivered = [(item, result) for item, result in batch if _succeeded(result)]
-            outbox.mark_delivered_many(
-                conn, [(item.id, result.status or 0) for item, result in delivered], self.owner, now=now
-            )
-            for endpoint_id in sorted({item.endpoint_id for item, _ in delivered}):
-                conn.execute(
-                    update(endpoints)
-                    .where(
-                        endpoints.c.id == endpoint_id,
-                        (endpoints.c.consecutive_failures != 0) | endpoints.c.failing_since.is_not(None),
-                    )
-                    .values(consecutive_failures=0, failing_since=None)
-                )
-            for item, result in batch:
-                if not _succeeded(result):
-                    self._record_failure(conn, item, result, now)
-
-    def _record_failure(self, conn: Connection, item: Claimed, result: Result, now: float) -> None:
-        delay = None
-        if result.error != "refused" and is_retryable(result.status, result.error):
-            delay = self.config.schedule.next_delay(item.attempt, self.rng, result.retry_after)
-        if delay is None:
-            outbox.mark_dead(conn, item.id, self.owner, status=result.status, error=result.error)
-        else:
-            outbox.mark_retry(conn, item.id, self.owner, due_at=now + delay, status=result.status, error=result.error)
-        failures, since = conn.execute(
-            update(endpoints)
-            .where(endpoints.c.id == item.endpoint_id)
-            .values(
-                consecutive_failures=endpoints.c.consecutive_failures + 1,
-                failing_since=func.coalesce(endpoints.c.failing_since, now),
-            )
-            .returning(endpoints.c.consecutive_failures, endpoints.c.failing_since)
-        ).one()
-        if should_disable(failures, now - since, self.config):
-            conn.execute(
-                update(endpoints)
-                .where(endpoints.c.id == item.endpoint_id, endpoints.c.enabled.is_(True))
-                .values(enabled=False, disabled_reason=f"failing for {round(now - since)} s ({failures} attempts)")
-            )
-            log.warning("endpoint disabled", endpoint_id=item.endpoint_id, failures=failures)
-        log.debug(
-            "delivery attempt",
-            outbox_id=item.id,
-            endpoint_id=item.endpoint_id,
-            activity_id=item.activity_id,
-            attempt=item.attempt,
-            status=result.status,
-            error=result.error,
-        )
+        record_attempts(self.engine, batch, owner=self.owner, now=now, config=self.config, rng=self.rng)

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, insert, select, update
 from casehooks.errors import NotFound
 from casehooks.sender import outbox
 from casehooks.sender.api_models import AttemptOut, EndpointIn, EndpointOut, EndpointPatch, MessageOut
-from casehooks.sender.delivery import signing_secret
+from casehooks.sender.message import signing_secret
 from casehooks.sender.sealing import SecretBox
 from casehooks.sender.tables import attempts, endpoints
 from casehooks.sender.tables import outbox as outbox_rows
