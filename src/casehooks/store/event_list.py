@@ -57,21 +57,13 @@ def _events_query(where: EventFilter, *, walk_events: bool = False) -> Select[An
         jobs.status.label("job_status"),
         jobs.attempts.label("job_attempts"),
     ).join_from(EVENTS, JOBS, jobs.event_id == events.id, isouter=True)
-    if where.event_type:
-        query = query.where(events.event_type == where.event_type)
-    if where.case_id:
-        query = query.where(events.case_id == where.case_id)
     if where.job_status:
         # Walking the events newest first and looking up each one's job finds a page of a common state at once;
         # reading every job in the state and sorting them (what a planner picks from the status index) took
         # seconds at a million. Comparing an expression keeps the planner off that index.
         status = jobs.status + literal("") if walk_events else jobs.status
         query = query.where(status == where.job_status)
-    if where.since:
-        query = query.where(events.received_at >= where.since)
-    if where.until:
-        query = query.where(events.received_at < where.until)
-    return query
+    return _by_event(query, where)
 
 
 def _events_counted(where: EventFilter) -> Select[Any]:
@@ -80,6 +72,12 @@ def _events_counted(where: EventFilter) -> Select[Any]:
     query: Select[Any] = select(events.seq)
     if where.job_status:
         query = query.join_from(EVENTS, JOBS, jobs.event_id == events.id).where(jobs.status == where.job_status)
+    return _by_event(query, where)
+
+
+def _by_event(query: Select[Any], where: EventFilter) -> Select[Any]:
+    """``query`` narrowed by the filters on the events' own columns: type, case, received-at range."""
+    events = EVENTS.c
     if where.event_type:
         query = query.where(events.event_type == where.event_type)
     if where.case_id:
