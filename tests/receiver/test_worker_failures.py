@@ -48,6 +48,11 @@ def commit_one(store: Store) -> str:
     return str(wire["payload"]["activity"]["id"])
 
 
+def lease_until(store: Store, event_id: str) -> object:
+    with store.engine.connect() as connection:
+        return connection.execute(select(JobRow.locked_until).where(JobRow.event_id == event_id)).scalar_one()
+
+
 def job_of(store: Store, event_id: str) -> tuple[str, int]:
     with store.engine.connect() as connection:
         row = connection.execute(select(JobRow.status, JobRow.id).where(JobRow.event_id == event_id)).one()
@@ -114,13 +119,22 @@ def test_a_handler_running_past_its_lease_is_never_run_twice_at_once(store: Stor
             running += 1
             runs += 1
             most = max(most, running)
-        time.sleep(3.0)  # several leases long
+        # Past its first lease by three renewals seen in the database (not by a fixed sleep): the handler
+        # outlives the lease it was claimed with, and only the heartbeat keeps the job its own.
+        renewals = [lease_until(store, event_id)]
+        deadline = time.monotonic() + 120
+        while len(set(renewals)) < 4:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+            renewals.append(lease_until(store, event_id))
         with lock:
             running -= 1
 
     event_id = commit_one(store)
     other = Store.open(settings, upgrade=False)
-    lease = timedelta(seconds=0.6)
+    # A heartbeat renews the lease every third of it: another worker could take the job only after a stall
+    # of two thirds of a lease, so the lease is long enough for a loaded machine and short against the run.
+    lease = timedelta(seconds=2)
     workers = [
         Worker(s, receiver, Metrics(), lease=lease, poll_interval=0.1, listening_poll_interval=0.1)
         for s in (store, other)
