@@ -164,6 +164,16 @@ class CommentRow(Base):
     __table_args__ = (Index("ix_comments_case_card", "case_id", "own_card", "created_at"),)
 
 
+class TimelineCountRow(Base):
+    """How many entries a case's timeline holds, kept by triggers on activities, comments and attachments
+    (revision 0022), so that a timeline page's total is one row's read."""
+
+    __tablename__ = "timeline_counts"
+
+    case_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    entries: Mapped[int] = mapped_column(BigInteger)
+
+
 class BlobRow(Base):
     """An encrypted file in the blob store, addressed by the sha256 of its plaintext (stored once)."""
 
