@@ -264,7 +264,8 @@ class DataKey:
     def encrypt_stream(self, chunks: Iterable[bytes], segment_size: int = DEFAULT_SEGMENT_SIZE) -> Iterator[bytes]:
         """Encrypt a stream of any chunking into a header and sealed segments, holding one segment at a time.
 
-        Every call derives its own key from a random salt, so one data key can encrypt many streams.
+        Every call derives its own key from a random salt, so one data key can encrypt many streams. Segments that
+        lie whole in one chunk are read from it in place: a chunk must not change once it is given.
         """
         if not 0 < segment_size <= MAX_SEGMENT_SIZE:
             raise ValueError(f"segment size must be between 1 and {MAX_SEGMENT_SIZE}")
@@ -319,13 +320,14 @@ def _segment_nonce(counter: int, last: bool) -> bytes:
     return counter.to_bytes(NONCE_SIZE - 1, "big") + (b"\x01" if last else b"\x00")
 
 
-def _rechunk(chunks: Iterable[bytes], size: int) -> Iterator[tuple[bytes, bool]]:
+def _rechunk(chunks: Iterable[bytes], size: int) -> Iterator[tuple[bytes | memoryview, bool]]:
     """Cut a stream into ``size``-byte blocks, flagging the last (0..size bytes; empty only for empty input).
 
-    A full block is held back until more input arrives, since only then is it known not to be the last.
+    A full block is held back until more input arrives, since only then is it known not to be the last. Blocks
+    that lie whole inside one input chunk are views of it, not copies.
     """
     pending = bytearray()
-    full: bytes | None = None
+    full: bytes | memoryview | None = None
     for chunk in chunks:
         view = memoryview(chunk)
         offset = 0
@@ -333,6 +335,10 @@ def _rechunk(chunks: Iterable[bytes], size: int) -> Iterator[tuple[bytes, bool]]
             if full is not None:
                 yield full, False
                 full = None
+            if not pending and len(view) - offset >= size:
+                full = view[offset : offset + size]
+                offset += size
+                continue
             take = min(size - len(pending), len(view) - offset)
             pending += view[offset : offset + take]
             offset += take

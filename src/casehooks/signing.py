@@ -107,7 +107,7 @@ class Authenticator:
             value = next((v for k, v in headers.items() if k.lower() == SIGNATURE_HEADER), None)
             verify(body, value, self.secrets)
 
-    def authenticate_stream(self, chunks: Iterable[bytes], headers: Mapping[str, str]) -> str:
+    def authenticate_stream(self, chunks: Iterable[bytes | memoryview], headers: Mapping[str, str]) -> str:
         """``authenticate`` for a body read a chunk at a time; returns the body's SHA-256 (hex), hashed on the way."""
         digests = self.digests()
         for chunk in chunks:
@@ -137,7 +137,7 @@ class BodyDigests:
         self._sha256 = hashlib.sha256()
         self._macs = [hmac.new(_key(secret), digestmod=hashlib.sha256) for secret in authenticator.secrets]
 
-    def update(self, chunk: bytes) -> None:
+    def update(self, chunk: bytes | memoryview) -> None:
         self._sha256.update(chunk)
         for mac in self._macs:
             mac.update(chunk)

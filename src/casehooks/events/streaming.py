@@ -25,6 +25,7 @@ T = TypeVar("T")
 
 _CONTENT_KEY = "content"
 _WHITESPACE = b" \t\n\r\x0b\x0c"  # what ``Content`` strips (str.isspace on ASCII)
+_SPACES = [bytes([space]) for space in _WHITESPACE]  # each looked for alone: a scan, where stripping copies
 _ESCAPE = b"\\"
 DEFAULT_MIN_CHARS = 64 * 1024
 
@@ -42,7 +43,7 @@ class Split(Generic[T]):
 class _Reader:
     """The body's bytes, a window at a time: ``buffer[pos:]`` is what has been read and not yet consumed."""
 
-    def __init__(self, chunks: Iterable[bytes]) -> None:
+    def __init__(self, chunks: Iterable[bytes | memoryview]) -> None:
         self._chunks = iter(chunks)
         self.buffer = b""
         self.pos = 0
@@ -66,7 +67,9 @@ class _Base64Stream:
         self._length = 0
 
     def feed(self, text: bytes) -> bytes:
-        text = text.translate(None, _WHITESPACE)
+        # Each step copies only when it must: most slices hold no whitespace, no padding and whole quads.
+        if any(space in text for space in _SPACES):
+            text = text.translate(None, _WHITESPACE)
         if not text:
             return b""
         if self._padding:
@@ -74,18 +77,22 @@ class _Base64Stream:
                 raise ContentError("not valid base64")
             self._padding += len(text)
         else:
-            _, pad, tail = text.partition(b"=")
-            if (pad and tail.strip(b"=")) or len(pad + tail) > 2:  # the alphabet is checked as it is decoded
-                raise ContentError("not valid base64")
-            self._padding = len(pad + tail)
+            pad = text.find(b"=")
+            if pad >= 0:
+                tail = text[pad:]
+                if tail.strip(b"=") or len(tail) > 2:  # the alphabet is checked as it is decoded
+                    raise ContentError("not valid base64")
+                self._padding = len(tail)
         self._length += len(text)
-        data = self._carry + text
+        data = self._carry + text if self._carry else text
         if self._padding:
             self._carry = data  # the last quad: decoded at the end, once nothing may follow it
             return b""
         whole = len(data) - len(data) % 4
         self._carry = data[whole:]
-        return _decode(data[:whole]) if whole else b""
+        if whole == len(data):
+            return _decode(data)
+        return _decode(memoryview(data)[:whole]) if whole else b""
 
     def finish(self) -> bytes:
         if self._length % 4:
@@ -93,7 +100,7 @@ class _Base64Stream:
         return _decode(self._carry) if self._carry else b""
 
 
-def _decode(quads: bytes) -> bytes:
+def _decode(quads: bytes | memoryview) -> bytes:
     # SIMD base64 (pybase64): four times the standard library's speed, the same strict alphabet and padding.
     try:
         decoded: bytes = pybase64.b64decode(quads, validate=True)
@@ -112,22 +119,24 @@ def _unescape(raw: bytes) -> bytes:
         raise ContentError("not valid base64") from exc
 
 
-def _safe_end(raw: bytes) -> int:
-    # Where ``raw`` (a string's bytes so far, its end not yet seen) may be cut without splitting an escape.
-    last = raw.rfind(_ESCAPE, max(0, len(raw) - 6))
+def _safe_end(raw: bytes, start: int = 0) -> int:
+    # Where ``raw[start:]`` (a string's bytes so far, its end not yet seen) may be cut without splitting an
+    # escape, counted from ``start``.
+    end = len(raw)
+    last = raw.rfind(_ESCAPE, max(start, end - 6))
     if last < 0:
-        return len(raw)
+        return end - start
     first = last
-    while first > 0 and raw[first - 1] == 0x5C:
+    while first > start and raw[first - 1] == 0x5C:
         first -= 1
     if (last - first) % 2:  # the last backslash closes an escaped backslash
-        return len(raw)
+        return end - start
     length = 6 if raw[last + 1 : last + 2] == b"u" else 2
-    return len(raw) if last + length <= len(raw) else last
+    return end - start if last + length <= end else last - start
 
 
 def split_contents(
-    chunks: Iterable[bytes],
+    chunks: Iterable[bytes | memoryview],
     store: Callable[[Iterator[bytes]], T],
     placeholder: Callable[[int], str],
     min_chars: int = DEFAULT_MIN_CHARS,
@@ -198,7 +207,7 @@ def _read_string(reader: _Reader, streamable: bool, min_chars: int) -> tuple[byt
             reader.pos = quote + 1
             return reader.buffer[start:quote], True
         if streamable and len(reader.buffer) - start > min_chars:
-            cut = start + _safe_end(reader.buffer[start:])
+            cut = start + _safe_end(reader.buffer, start)
             reader.pos = cut
             return reader.buffer[start:cut], False
         scanned = len(reader.buffer) - start
@@ -225,7 +234,7 @@ def _decoded(reader: _Reader, first: bytes) -> Iterator[bytes]:
             if piece:
                 yield piece
             return
-        cut = reader.pos + _safe_end(reader.buffer[reader.pos :])
+        cut = reader.pos + _safe_end(reader.buffer, reader.pos)
         piece = decoder.feed(_unescape(reader.buffer[reader.pos : cut]))
         reader.pos = cut
         if piece:
