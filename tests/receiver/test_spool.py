@@ -5,6 +5,7 @@ Every path leaves the spool folder empty: accepted, refused, cut short by the cl
 
 from __future__ import annotations
 
+import base64
 import os
 import socket
 import time
@@ -229,3 +230,35 @@ def test_a_spool_holds_no_plaintext_and_cannot_be_read_once_removed(tmp_path: Pa
     assert not path.exists()
     with pytest.raises(KeyError):  # its key went with it: a copy of the file would be noise
         read_all(path)
+
+
+def _objects(service: Service) -> set[str]:
+    root = service.settings.data_dir / "blobs"
+    return {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()} if root.is_dir() else set()
+
+
+def _named_objects(service: Service) -> set[str]:
+    with service.store.engine.connect() as connection:
+        return set(connection.execute(select(BlobRow.object_key)).scalars())
+
+
+def test_files_streamed_out_of_a_body_then_read_whole_leave_no_object_behind(served: tuple[Service, str]) -> None:
+    # Each body streams a good file out first, then turns out to need reading whole (a later content that is not
+    # base64, a large "content" outside any attachment) or is refused (cut short): whatever is stored in the end,
+    # every object in the folder is named by a row.
+    service, url = served
+    good = base64.b64encode(os.urandom(2 * MIB)).decode()
+    comment = comment_event()
+    comment["payload"]["comment"]["attachments"] = [
+        {**attachment_event(os.urandom(1))["payload"]["attachment"], "id": str(uuid.uuid4()), "content": content}
+        for content in (good, "@" * 300_000)
+    ]
+    elsewhere = attachment_event(os.urandom(2 * MIB))
+    elsewhere["payload"]["activity"]["values"] = {"content": good}
+    cut = body_of(attachment_event(os.urandom(2 * MIB)))
+    answers = [_post(url, body) for body in (body_of(comment), body_of(elsewhere), cut[: len(cut) - 3])]
+    assert [answer.status_code for answer in answers] == [200, 200, 400], [a.text for a in answers]
+    objects = _objects(service)
+    assert objects, "no file was stored at all"
+    assert objects == _named_objects(service)
+    assert _spools(service) == []

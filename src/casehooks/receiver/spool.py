@@ -162,22 +162,38 @@ def prepare_spooled(
     def placeholder(index: int) -> str:
         return f"casehooks:stream:{nonce}:{index}"
 
+    fresh: list[str] = []  # objects written here that no row names yet: removed if the event goes another way
+
+    def store_stream(chunks: Iterator[bytes]) -> _Stored:
+        outcome, row = store.files.store_stream(chunks)
+        if row is not None:
+            fresh.append(row["object_key"])
+        return outcome, row
+
     try:
-        split = split_contents(read_chunks(path), store.files.store_stream, placeholder)
-    except ContentError:
-        return None
-    try:
+        split = split_contents(read_chunks(path), store_stream, placeholder)
         event = parse_event(split.document)
+    except ContentError:
+        _discard(store.files, fresh)
+        return None
     except SchemaError as exc:
+        _discard(store.files, fresh)
         return Refusal("schema", f"{exc.path}: {exc.reason}", 400)
     stored = {placeholder(index): outcome for index, outcome in enumerate(split.stored)}
     if not _keyed(event) or not _all_attachments(event, stored):
+        _discard(store.files, fresh)
         return None
     kept = split.document
     for name, (outcome, _) in stored.items():
         kept = kept.replace(orjson.dumps(name), orjson.dumps(FILE_MARKER + str(outcome.sha256)))
     prepared = prepare(event, kept, store.clock(), store.vault, _Prestored(store.files, stored))
     return replace(prepared, body_sha256=body_sha256, body_size=path.stat().st_size)
+
+
+def _discard(files: FileStore, keys: list[str]) -> None:
+    # The body is read whole instead (or refused): the files it streamed out are stored again from there, or not.
+    for key in keys:
+        files.delete_object(key)
 
 
 def _keyed(event: Event) -> bool:

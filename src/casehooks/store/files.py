@@ -96,6 +96,10 @@ class FileStore:
         }
         return FileOutcome("stored", sha256, size), row
 
+    def delete_object(self, key: str) -> None:
+        """Remove an object ``store_stream`` wrote, when its row is not to be inserted after all."""
+        self._blobs.delete(key)
+
     def event_stored(self, event_id: str) -> bool:
         with self._engine.connect() as connection:
             return connection.execute(select(EventRow.seq).where(EventRow.id == event_id)).first() is not None
