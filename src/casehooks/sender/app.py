@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
@@ -32,6 +31,7 @@ from casehooks.sender.payloads import JsonObject
 from casehooks.sender.schedule import RetrySchedule
 from casehooks.sender.sealing import sandbox_keyring, seal_clear_secrets, secret_box
 from casehooks.sender.tables import attachments
+from casehooks.sender.transport import Pool
 from casehooks.sender.urlpolicy import UrlPolicy
 from casehooks.settings import Settings
 
@@ -82,17 +82,17 @@ def create_app(
             disable_after_seconds=settings.sandbox_disable_after_seconds,
             box=box,
         )
-        limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
-        async with httpx.AsyncClient(limits=limits, timeout=config.timeout, follow_redirects=False) as client:
-            worker = DeliveryWorker(database, config, client=client, clock=clock, resolver=resolver)
-            state["worker"] = worker
-            task = asyncio.create_task(worker.run()) if settings.sandbox_worker else None
-            try:
-                yield
-            finally:
-                worker.stop()
-                if task is not None:
-                    await task
+        pool = Pool(per_target=config.concurrency)
+        worker = DeliveryWorker(database, config, pool=pool, clock=clock, resolver=resolver)
+        state["worker"] = worker
+        task = asyncio.create_task(worker.run()) if settings.sandbox_worker else None
+        try:
+            yield
+        finally:
+            worker.stop()
+            if task is not None:
+                await task
+            await pool.close()
         if engine is None:
             database.dispose()
 

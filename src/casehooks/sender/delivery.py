@@ -24,7 +24,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -33,7 +32,6 @@ from casehooks.events.wire import stringify
 from casehooks.logs import get_logger
 from casehooks.sender import outbox
 from casehooks.sender.documents import document_link
-from casehooks.sender.errorkind import error_kind
 from casehooks.sender.full_case import case_history, with_full_case
 from casehooks.sender.message import (
     EXCERPT_BYTES,
@@ -42,7 +40,7 @@ from casehooks.sender.message import (
     delivery_headers,
     mask_excerpt,
     open_secret,
-    pinned_request,
+    pinned_target,
     signing_secret,
 )
 from casehooks.sender.outbox import Claimed
@@ -51,6 +49,7 @@ from casehooks.sender.recording import record_attempts
 from casehooks.sender.schedule import RetrySchedule, parse_retry_after
 from casehooks.sender.sealing import SecretBox
 from casehooks.sender.tables import activities, attachments, endpoints
+from casehooks.sender.transport import Pool, TransportFailed
 from casehooks.sender.urlpolicy import OutboundRefused, UrlPolicy
 
 Clock = Callable[[], datetime]
@@ -94,14 +93,14 @@ class DeliveryWorker:
         engine: Engine,
         config: DeliveryConfig,
         *,
-        client: httpx.AsyncClient,
+        pool: Pool,
         clock: Clock,
         resolver: Resolver = resolve_host,
         rng: random.Random | None = None,
     ) -> None:
         self.engine = engine
         self.config = config
-        self.client = client
+        self.pool = pool
         self.clock = clock
         self.resolver = resolver
         self.rng = rng or random.Random()
@@ -318,29 +317,17 @@ class DeliveryWorker:
         self.config.policy.check(prepared.url, addresses)
         # Connect to the address just checked, not to the name again: a resolver answering differently at
         # connect time (DNS rebinding) cannot steer the request elsewhere. TLS still verifies the name (SNI).
-        url, headers, extensions = pinned_request(prepared, parts, addresses[0])
+        target = pinned_target(parts, addresses[0])
         started = time.perf_counter()
         try:
-            async with self.client.stream(
-                "POST",
-                url,
-                content=prepared.body,
-                headers=headers,
-                timeout=self.config.timeout,
-                extensions=extensions,
-            ) as response:
-                excerpt = bytearray()
-                async for chunk in response.aiter_bytes():
-                    excerpt += chunk
-                    if len(excerpt) >= EXCERPT_BYTES:
-                        break
-                latency = (time.perf_counter() - started) * 1000
-                text = mask_excerpt(bytes(excerpt[:EXCERPT_BYTES]))
-                return Result(
-                    response.status_code, None, latency, text, parse_retry_after(response.headers.get("retry-after"))
-                )
-        except httpx.HTTPError as exc:
-            return Result(None, error_kind(exc), (time.perf_counter() - started) * 1000)
+            answer = await self.pool.post(
+                target, prepared.headers, prepared.body, timeout=self.config.timeout, excerpt=EXCERPT_BYTES
+            )
+        except TransportFailed as exc:
+            return Result(None, exc.kind, (time.perf_counter() - started) * 1000)
+        latency = (time.perf_counter() - started) * 1000
+        retry_after = parse_retry_after(answer.header(b"retry-after"))
+        return Result(answer.status, None, latency, mask_excerpt(answer.start), retry_after)
 
     def _record_many(self, batch: list[tuple[Claimed, Result]]) -> None:
         now = self.clock().timestamp()

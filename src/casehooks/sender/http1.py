@@ -6,16 +6,29 @@ Pure: no sockets and no clock, so every framing case is tested on bytes alone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from casehooks.errors import FramingError
 
 #: A response head larger than this is refused (a server sending endless headers).
 MAX_HEAD = 64 * 1024
-_TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+TOKEN = frozenset(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
-_HEX = frozenset(b"0123456789abcdefABCDEF")
+HEX = frozenset(b"0123456789abcdefABCDEF")
 _HEAD, _LENGTH, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS, _TO_CLOSE, _CLOSED = range(8)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """Where one request goes: the checked address to connect to, and the names the server must see."""
+
+    scheme: str
+    address: str
+    port: int
+    host_header: bytes
+    tls_name: str
+    path: bytes
 
 
 def request_target(url: str) -> tuple[str, int, bytes, bytes]:
@@ -34,7 +47,7 @@ def encode_request(target: bytes, host: bytes, headers: dict[str, str], body: by
     lines = [b"POST " + target + b" HTTP/1.1", b"host: " + host]
     for name, value in headers.items():
         raw_name, raw_value = name.encode("latin-1"), value.encode("latin-1")
-        if not raw_name or not _TOKEN.issuperset(raw_name) or b"\r" in raw_value or b"\n" in raw_value:
+        if not raw_name or not TOKEN.issuperset(raw_name) or b"\r" in raw_value or b"\n" in raw_value:
             raise ValueError("a header name must be a token and no header may hold a line break")
         lines.append(raw_name + b": " + raw_value)
     lines.append(b"content-length: %d" % len(body))
@@ -95,7 +108,7 @@ class ResponseReader:
                     break
                 size_text = bytes(buffer[:end]).partition(b";")[0].strip()
                 del buffer[: end + 2]
-                if not size_text or not _HEX.issuperset(size_text) or len(size_text) > 16:
+                if not size_text or not HEX.issuperset(size_text) or len(size_text) > 16:
                     raise FramingError("bad chunk size")
                 size = int(size_text, 16)
                 self._remaining = size

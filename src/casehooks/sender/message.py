@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import SplitResult, urlunsplit
+from urllib.parse import SplitResult, quote
 
+from casehooks.sender.http1 import Target
 from casehooks.sender.sealing import SecretBox
 from casehooks.signing import SIGNATURE_HEADER, sign
 
@@ -35,6 +36,8 @@ class Result:
     retry_after: float | None = None
 
 
+# What a request target keeps as it is (RFC 3986 pchar, "/", "?", and "%" of what is already escaped).
+_PATH_SAFE = "/?%:@!$&'()*+,;=-._~"
 _MASK = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "X" * 26 + "x" * 26 + "0" * 10)
 
 
@@ -49,14 +52,13 @@ def mask_excerpt(data: bytes) -> str:
     return data.decode("utf-8", errors="replace").translate(_MASK)
 
 
-def pinned_request(prepared: Prepared, parts: SplitResult, address: str) -> tuple[str, dict[str, str], dict[str, Any]]:
-    """The URL with its host replaced by the checked ``address``; the name goes in ``Host`` and the TLS SNI."""
-    host = parts.hostname or ""
-    literal = f"[{address}]" if ":" in address else address
-    netloc = literal if parts.port is None else f"{literal}:{parts.port}"
-    headers = {**prepared.headers, "host": parts.netloc.rpartition("@")[2]}
-    extensions = {"sni_hostname": host} if parts.scheme == "https" else {}
-    return urlunsplit(parts._replace(netloc=netloc)), headers, extensions
+def pinned_target(parts: SplitResult, address: str) -> Target:
+    """Where to send a message for the URL ``parts``: the checked ``address``; the URL's name goes in ``Host``
+    and is the name TLS verifies."""
+    path = quote((parts.path or "/") + (f"?{parts.query}" if parts.query else ""), safe=_PATH_SAFE)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    host = parts.netloc.rpartition("@")[2]
+    return Target(parts.scheme, address, port, host.encode("idna"), parts.hostname or "", path.encode("ascii"))
 
 
 def signing_secret(endpoint: Any, box: SecretBox | None, now: float) -> str | None:
