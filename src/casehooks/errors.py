@@ -138,6 +138,16 @@ class MissingKeyFile(ConfigurationError):
         )
 
 
+class CountChanged(CasehooksError):
+    """A bulk action whose caller expected ``expected`` rows found ``found``: nothing was done."""
+
+    def __init__(self, what: str, expected: int, found: int) -> None:
+        self.what = what
+        self.expected = expected
+        self.found = found
+        super().__init__(f"expected {expected} {what}, found {found}: nothing was done")
+
+
 class BadFilter(CasehooksError):
     """A list filter or paging cursor that cannot be read: ``name`` is the parameter, ``reason`` why."""
 

@@ -308,6 +308,27 @@ def test_bulk_reprocess_by_reason(running: Running) -> None:
     assert f"{count}%20matched%3A%20refused%20{count}" in done.headers["location"]
 
 
+def test_the_apis_retry_of_every_dead_job_queues_only_the_count_the_caller_saw(running: Running) -> None:
+    def settled_dead() -> int:
+        # Earlier tests queue dead jobs again and the failing handler kills them anew: wait until none is left
+        # on its way, so the count read is the count the retry meets.
+        depth = client.get("/api/queue").json()["depth"]
+        on_its_way = sum(depth.get(state, 0) for state in ("queued", "failed", "running"))
+        return -1 if on_its_way else int(depth.get("dead", 0))
+
+    with running.api(Role.VIEWER) as viewer:
+        assert viewer.post("/api/queue/retry-dead", params={"expected": 0}).status_code == 403
+    with running.api(Role.OPERATOR) as client:
+        wait_for(lambda: settled_dead() >= 1, timeout=120)
+        dead = settled_dead()
+        assert client.post("/api/queue/retry-dead").status_code == 422  # the count is not optional
+        stale = client.post("/api/queue/retry-dead", params={"expected": dead + 1})
+        assert stale.status_code == 409
+        assert stale.json()["found"] == dead
+        assert client.get("/api/queue").json()["depth"]["dead"] == dead  # nothing was queued
+        assert client.post("/api/queue/retry-dead", params={"expected": dead}).json() == {"queued": dead}
+
+
 def test_no_phi_reaches_the_server_log_or_the_audit_log(running: Running) -> None:
     """Run last in this module: after failure details, payloads and held requests were revealed and bulk-acted on."""
     with running.api(running.admin_role) as client:

@@ -223,10 +223,21 @@ def api_router(operations: Operations, identities: Identities) -> APIRouter:
         """Jobs by state, and the events whose handlers failed."""
         return console.queue(who)
 
-    @router.post("/queue/retry-dead", response_model=models.Queued, tags=["actions"])
-    def retry_dead(who: Who) -> dict[str, int]:
-        """Queue every dead-lettered job again."""
-        return {"queued": console.retry_dead(who)}
+    @router.post(
+        "/queue/retry-dead",
+        response_model=models.Queued,
+        tags=["actions"],
+        responses={409: {"description": "The number of dead jobs is not the one expected: nothing was queued."}},
+    )
+    def retry_dead(
+        who: Who,
+        expected: Annotated[
+            int,
+            Query(ge=0, description="How many dead jobs the caller saw (`depth.dead` of GET /api/queue)."),
+        ],
+    ) -> dict[str, int]:
+        """Queue every dead-lettered job again, if there are as many as ``expected`` (409 otherwise)."""
+        return {"queued": console.retry_dead(who, expected)}
 
     @router.get("/audit", response_model=models.AuditPage, tags=["access"])
     def audit(who: Who, username: Text = None, before: Cursor = None, limit: Limit = 200) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from casehooks.console.operations import Operations
 from casehooks.console.pages import HERE, client_of, error_page, pages_router
 from casehooks.console.policy import AccessPolicy
 from casehooks.console.reading import Console
-from casehooks.errors import AccessDenied, BadFilter, CasehooksError, NotFound, NotSignedIn
+from casehooks.errors import AccessDenied, BadFilter, CasehooksError, CountChanged, NotFound, NotSignedIn
 from casehooks.signing import Authenticator
 from casehooks.store import Store
 
@@ -98,6 +98,10 @@ def build_console(store: Store, authenticator: Authenticator, policy: AccessPoli
         if exc.status_code != 404 or _is_api(request) or not request.url.path.startswith("/console"):
             return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
         return error_page(request, 404, "There is no such page.", visitor(request))
+
+    @app.exception_handler(CountChanged)
+    async def count_changed(request: Request, exc: CountChanged) -> Response:
+        return JSONResponse({"detail": str(exc), "found": exc.found}, status_code=409)
 
     @app.exception_handler(BadFilter)
     async def bad_filter(request: Request, exc: BadFilter) -> Response:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from casehooks.console.access import Reader, Scope, mask_attachment, mask_case
-from casehooks.errors import AccessDenied, NotFound
+from casehooks.errors import AccessDenied, CountChanged, NotFound
 from casehooks.receiver.reprocess import Reprocessed, reprocess
 from casehooks.signing import Authenticator
 from casehooks.store import Store, accounts, event_list, reads, stats
@@ -171,10 +171,14 @@ class Console:
         self.audit(reader, "replay", "event", event_id)
         return queued
 
-    def retry_dead(self, reader: Reader) -> int:
+    def retry_dead(self, reader: Reader, expected: int | None = None) -> int:
+        """Queue every dead job again; with ``expected``, only if that is how many there are (else
+        ``CountChanged``, and nothing is queued)."""
         require(reader, Scope.ACTIONS)
         with writer(self.store.engine).begin() as connection:
             job_ids = list(connection.execute(select(JobRow.id).where(JobRow.status == "dead")).scalars())
+            if expected is not None and expected != len(job_ids):
+                raise CountChanged("dead jobs", expected, len(job_ids))
             queued = jobs.requeue(connection, self.store.clock(), job_ids=job_ids)
         self.audit(reader, "retry_dead", "queue", None)
         return queued
