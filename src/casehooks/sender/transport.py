@@ -38,6 +38,7 @@ class TransportFailed(Exception):
 @dataclass(frozen=True, slots=True)
 class Answer:
     status: int
+    version: bytes
     head: dict[bytes, bytes]
     start: bytes  # the first ``excerpt`` bytes of the body
 
@@ -146,30 +147,51 @@ class _NotAnswered(Exception):
 
 
 async def _exchange(connection: _Connection, request: bytes, excerpt: int) -> tuple[Answer, bool]:
-    reader = connection.reader
+    # The answer is read while the request is still going out: a receiver may answer before it has read the
+    # whole body (413, or a refusal that closes the connection), and that answer is the attempt's outcome, not the
+    # write that failed after it (once the connection breaks, what arrived before can no longer be read).
+    answer_read = asyncio.ensure_future(_read_answer(connection.reader, excerpt))
+    sent = True
     try:
         try:
             connection.writer.write(request)
             await connection.writer.drain()
-            raw = await reader.readuntil(b"\r\n\r\n")
-        except asyncio.IncompleteReadError as exc:
-            if not exc.partial and connection.reused:
-                raise _NotAnswered from None
-            raise TransportFailed("protocol") from None
-        except (ConnectionResetError, BrokenPipeError) as exc:
-            if connection.reused:
-                raise _NotAnswered from None
-            raise TransportFailed("transport") from exc
-        status, version, head = _parse_head(raw)
-        while 100 <= status < 200 and status != 101:  # an interim answer is followed by the real one
-            status, version, head = _parse_head(await reader.readuntil(b"\r\n\r\n"))
-        start, drained = await _read_body(reader, status, head, excerpt)
+        except (ConnectionResetError, BrokenPipeError):
+            sent = False
+        answer, drained = await answer_read
+    except _Silent:
+        if connection.reused:
+            raise _NotAnswered from None
+        raise TransportFailed("protocol" if sent else "transport") from None
     except (asyncio.LimitOverrunError, asyncio.IncompleteReadError):
         raise TransportFailed("protocol") from None
     except (OSError, ssl.SSLError):
         raise TransportFailed("transport") from None
-    closing = head.get(b"connection", b"").lower() == b"close" or version == b"HTTP/1.0"
-    return Answer(status, head, start), drained and not closing
+    finally:
+        if not answer_read.done():
+            answer_read.cancel()
+    closing = answer.head.get(b"connection", b"").lower() == b"close" or answer.version == b"HTTP/1.0"
+    return answer, sent and drained and not closing
+
+
+class _Silent(Exception):
+    """The connection ended before any byte of an answer."""
+
+
+async def _read_answer(reader: asyncio.StreamReader, excerpt: int) -> tuple[Answer, bool]:
+    try:
+        raw = await reader.readuntil(b"\r\n\r\n")
+    except asyncio.IncompleteReadError as exc:
+        if not exc.partial:
+            raise _Silent from None
+        raise
+    except (ConnectionResetError, BrokenPipeError):
+        raise _Silent from None
+    status, version, head = _parse_head(raw)
+    while 100 <= status < 200 and status != 101:  # an interim answer is followed by the real one
+        status, version, head = _parse_head(await reader.readuntil(b"\r\n\r\n"))
+    start, drained = await _read_body(reader, status, head, excerpt)
+    return Answer(status, version, head, start), drained
 
 
 def _parse_head(raw: bytes) -> tuple[int, bytes, dict[bytes, bytes]]:
