@@ -94,6 +94,13 @@ def run(request: pytest.FixtureRequest) -> Runner:
     return lambda scenario: asyncio.run(scenario())
 
 
+async def failure(pool: Pool, target: Target, timeout: float = 30) -> str:
+    """The kind of ``TransportFailed`` a POST to ``target`` meets (the test fails if it succeeds)."""
+    with pytest.raises(TransportFailed) as failed:
+        await pool.post(target, {}, b"{}", timeout=timeout, excerpt=4)
+    return failed.value.kind
+
+
 async def _serving(make: Callable[[Server], Answerer], tls: ssl.SSLContext | None = None) -> Server:
     server = Server(lambda r, w: asyncio.sleep(0), tls)
     server.answer = make(server)
@@ -209,9 +216,7 @@ def test_a_malformed_answer_is_a_protocol_failure(run: Runner, answer: bytes) ->
     async def scenario() -> None:
         async with await _serving(replies(answer, then_close=True)) as server:
             pool = Pool()
-            with pytest.raises(TransportFailed) as failed:
-                await pool.post(server.target(), {}, b"{}", timeout=30, excerpt=4)
-            assert failed.value.kind == "protocol"
+            assert await failure(pool, server.target()) == "protocol"
             await pool.close()
 
     run(scenario)
@@ -228,13 +233,9 @@ def test_a_server_that_never_answers_is_a_timeout_and_one_that_is_not_there_a_co
     async def scenario() -> None:
         async with await _serving(silent) as server:
             pool = Pool()
-            with pytest.raises(TransportFailed) as failed:
-                await pool.post(server.target(), {}, b"{}", timeout=0.5, excerpt=4)
-            assert failed.value.kind == "timeout"
+            assert await failure(pool, server.target(), timeout=0.5) == "timeout"
             port = server.port
-        with pytest.raises(TransportFailed) as refused:
-            await pool.post(Target("http", "127.0.0.1", port, b"x", "", b"/"), {}, b"{}", timeout=30, excerpt=4)
-        assert refused.value.kind == "connect"
+        assert await failure(pool, Target("http", "127.0.0.1", port, b"x", "", b"/")) == "connect"
         await pool.close()
 
     run(scenario)
@@ -303,10 +304,9 @@ def test_tls_verifies_the_name_of_the_url_not_the_address_connected_to(run: Runn
             pool = Pool(tls=trusting)
             answer = await pool.post(server.target("https", "receiver.test"), {}, b"{}", timeout=30, excerpt=4)
             assert answer.status == 200
-            for pool_, name in ((Pool(tls=trusting), "elsewhere.test"), (Pool(), "receiver.test")):
-                with pytest.raises(TransportFailed) as failed:  # a name the certificate lacks; an untrusted issuer
-                    await pool_.post(server.target("https", name), {}, b"{}", timeout=30, excerpt=4)
-                assert failed.value.kind == "connect"
+            # A name the certificate lacks; an untrusted issuer.
+            assert await failure(Pool(tls=trusting), server.target("https", "elsewhere.test")) == "connect"
+            assert await failure(Pool(), server.target("https", "receiver.test")) == "connect"
             await pool.close()
 
     run(scenario)

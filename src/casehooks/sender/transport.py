@@ -85,11 +85,9 @@ class Pool:
                     connection = self._idle_connection(key) or await self._connect(target)
                     try:
                         answer, keep = await _exchange(connection, request, excerpt)
-                    except _NotAnswered:
+                    except _Silent:  # a kept connection: most likely closed by the server while it was idle
                         connection.close()
-                        if connection.reused:
-                            continue  # most likely closed by the server while idle; deliveries are at-least-once
-                        raise TransportFailed("protocol") from None
+                        continue  # deliveries are at-least-once
                     except BaseException:
                         connection.close()
                         raise
@@ -142,10 +140,6 @@ class Pool:
                 await connection.writer.wait_closed()
 
 
-class _NotAnswered(Exception):
-    """The connection ended before any byte of an answer."""
-
-
 async def _exchange(connection: _Connection, request: bytes, excerpt: int) -> tuple[Answer, bool]:
     # The answer is read while the request is still going out: a receiver may answer before it has read the
     # whole body (413, or a refusal that closes the connection), and that answer is the attempt's outcome, not the
@@ -161,7 +155,7 @@ async def _exchange(connection: _Connection, request: bytes, excerpt: int) -> tu
         answer, drained = await answer_read
     except _Silent:
         if connection.reused:
-            raise _NotAnswered from None
+            raise  # ``post`` sends it again on a fresh connection
         raise TransportFailed("protocol" if sent else "transport") from None
     except (asyncio.LimitOverrunError, asyncio.IncompleteReadError):
         raise TransportFailed("protocol") from None
