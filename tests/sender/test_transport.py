@@ -143,6 +143,32 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_without_losing_th
     run(scenario)
 
 
+def test_a_kept_connection_closed_as_the_request_went_out_is_replaced_and_the_request_sent_again(
+    run: Runner,
+) -> None:
+    # The race the end-of-stream check cannot see: the server closes a kept connection only once the next
+    # request is on it, without answering. The request goes again on a fresh connection (at-least-once).
+    def answer_once_then_drop(server: Server) -> Answerer:
+        async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await server.read_request(reader)
+            writer.write(OK)
+            await writer.drain()
+            await server.read_request(reader)  # then closed, unanswered
+
+        return answer
+
+    async def scenario() -> None:
+        async with await _serving(answer_once_then_drop) as server:
+            pool = Pool()
+            for _ in range(3):
+                assert (await pool.post(server.target(), {}, b"{}", timeout=30, excerpt=4)).status == 200
+            await pool.close()
+        assert server.connections == 3
+        assert len(server.requests) == 5  # the second and third requests went twice
+
+    run(scenario)
+
+
 def test_a_chunked_answer_gives_its_start_and_keeps_the_connection(run: Runner) -> None:
     chunked = (
         b"HTTP/1.1 503 Service Unavailable\r\ntransfer-encoding: chunked\r\nretry-after: 120\r\n\r\n"
