@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from casehooks.sender import migrate
 from casehooks.sender.tables import keys
+from casehooks.sqlite import enter_wal
 
 LINK_KEY = "document_links"
 
@@ -22,9 +23,9 @@ def open_engine(url: str) -> Engine:
         @event.listens_for(engine, "connect")
         def _pragmas(connection: Any, _record: Any) -> None:
             cursor = connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA busy_timeout=30000")
+            enter_wal(cursor, 30)
+            cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 
     else:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 
 from casehooks.errors import ConfigurationError
+from casehooks.sqlite import enter_wal
 
 WRITE_OPTION = "casehooks_write"
 DEFAULT_TIMEOUT_SECONDS = 5.0
@@ -130,11 +131,11 @@ def _sqlite_pragmas(dbapi_connection: Any, busy_millis: int) -> None:
     # (take the write lock at its start) instead of failing with "database is locked" halfway through.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=FULL")
-    cursor.execute("PRAGMA foreign_keys=ON")
     # Another process holding the write lock longer than this is an unavailable store (503), not a hang.
     cursor.execute(f"PRAGMA busy_timeout={busy_millis}")
+    enter_wal(cursor, busy_millis / 1000)
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
