@@ -191,10 +191,14 @@ def test_a_hung_postgresql_answers_503_in_seconds_and_keeps_no_body_of_a_stored_
             resume(own_postgres)
 
         wait_for(lambda: ready(server).status_code == 200, timeout=120)
-        # The platform retries: what landed late is a duplicate, the rest is accepted; nothing is stored twice.
+        # Whether a commit the writer had begun lands once the database resumes depends on where the hang caught
+        # it; either way the platform's retries store each event once. An event already stored when the retry
+        # comes is a duplicate; one whose late commit lands meanwhile may be either.
+        landed = set(stored_ids(server)) & set(during)
         retries = deliver(server, events)
-        statuses = {response.json()["status"] for response in retries.values()}
-        assert "duplicate" in statuses, "the commit the writer had begun should have landed after the hang"
+        statuses = {event_id: response.json()["status"] for event_id, response in retries.items()}
+        assert set(statuses.values()) <= {"accepted", "duplicate"}
+        assert {statuses[event_id] for event_id in landed} <= {"duplicate"}
         stored = stored_ids(server)
         assert len(stored) == 3 + len(events)
         assert set(during) <= set(stored)
