@@ -27,7 +27,6 @@ from casehooks.receiver.bodies import (
 )
 from casehooks.receiver.intake import Answer, Intake
 from casehooks.receiver.metrics import Metrics
-from casehooks.receiver.offload import Offload
 from casehooks.receiver.readiness import Readiness, answer
 from casehooks.receiver.spool import SpoolPolicy, SpoolWriter
 from casehooks.store import Store
@@ -54,7 +53,6 @@ def receiver_routes(
     spool: SpoolPolicy | None = None,
 ) -> list[Route]:
     ready_checks = readiness if readiness is not None else Readiness.for_store(store)
-    offload = Offload()  # hashing and spooling large bodies beside the event loop
 
     async def webhook(request: Request) -> Response:
         if spool is not None and spool.wants(declared_length(request)):
@@ -71,8 +69,7 @@ def receiver_routes(
         digests = intake.digests()  # signature and SHA-256 computed as the body arrives: no pass to re-read it
         try:
             with file:
-                async with offload.feeding((digests.update, file.write)) as feed:
-                    received = await read_body(request, limits, budget, feed)
+                received = await read_body(request, limits, budget, file, digests)
         except ClientDisconnect:
             return Response(status_code=400)
         return await answered(request, received, lambda headers: intake.receive_spooled(path, headers, digests))

@@ -13,14 +13,14 @@ from typing import Protocol, cast
 import anyio
 from starlette.requests import ClientDisconnect, Request
 
+from casehooks.signing import BodyDigests
 from casehooks.store.quarantine import Refusal
 
 
 class ChunkSink(Protocol):
-    """Where a spooled body's chunks go as they arrive (receiver/offload.py hashes them and writes them to the
-    spool on a thread of its own); awaiting ``write`` is how a sink behind slows the reading."""
+    """Where a spooled body's chunks go as they arrive (receiver/spool.py encrypts them to a file)."""
 
-    async def write(self, chunk: bytes) -> None: ...
+    def write(self, chunk: bytes) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,11 +88,12 @@ async def read_body(
     limits: BodyLimits,
     budget: UnverifiedBudget,
     spool: ChunkSink | None = None,
+    digests: BodyDigests | None = None,
 ) -> Received:
     """Read the body chunk by chunk within ``limits`` and ``budget``.
 
     With a ``spool`` the chunks are written there as they arrive instead of kept (``body`` is then empty);
-    they still count against the budget until the request is answered.
+    they still count against the budget until the request is answered. ``digests`` are fed each chunk kept.
 
     Raises ``ClientDisconnect`` if the client goes away; the bytes it held are given back first.
     """
@@ -124,8 +125,10 @@ async def read_body(
                         refusal = busy()
                         break
                     held += len(chunk)
+                    if digests is not None:
+                        digests.update(chunk)
                     if spool is not None:
-                        await spool.write(chunk)
+                        spool.write(chunk)
                     elif first is None and not buffer:
                         first = chunk
                     else:
