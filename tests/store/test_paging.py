@@ -59,6 +59,20 @@ def test_a_total_past_the_cap_is_labelled_an_estimate(store: Store, monkeypatch:
     assert (page.total, page.total_estimated, page.total_label) == (3, True, "3+")
 
 
+def test_a_filter_counted_through_the_jobs_join_is_exact_to_the_lower_cap(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each event counted by its job's state is a lookup in the jobs: counted exactly to a thousand, not ten.
+    ingest(store, 5)
+    monkeypatch.setattr(paging, "JOINED_COUNT_CAP", 3)
+    with store.engine.connect() as connection:
+        by_state = page_events(connection, EventFilter(limit=2, job_status="queued"))
+        by_type = page_events(connection, EventFilter(limit=2, event_type="ADD_CASE_COMMENT"))
+    assert (by_state.total, by_state.total_estimated, by_state.total_label) == (3, True, "3+")
+    assert (by_type.total, by_type.total_estimated, by_type.total_label) == (5, False, "5")
+    assert len(by_state.items) == 2 and by_state.next is not None  # the page itself is whole
+
+
 @pytest.mark.parametrize(
     "cursor",
     ["", "!!!", "bm90IGpzb24", paging.encode_cursor("events", 5), paging.encode_cursor("quarantine", "x")],
@@ -81,7 +95,7 @@ def test_a_page_of_a_common_job_state_costs_the_same_however_many_events_hold_it
     # cap (lowered here) the page walks the events newest first instead.
     if store.engine.dialect.name != "sqlite":
         pytest.skip("counts SQLite's own steps")
-    monkeypatch.setattr(paging, "COUNT_CAP", 20)
+    monkeypatch.setattr(paging, "JOINED_COUNT_CAP", 20)
     where = EventFilter(limit=5, event_type="ADD_CASE_COMMENT", job_status="queued")
     ingest(store, 100)
     fewer, _ = page_steps(store, where)

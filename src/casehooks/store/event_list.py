@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Connection, Integer, Select, String, column, literal, select, table
 
+from casehooks.store import paging
 from casehooks.store.column_types import UTCDateTime
 from casehooks.store.paging import Page, count, cursor_int, decode_cursor, encode_cursor
 
@@ -119,7 +120,8 @@ def event_cursor(cursor: str) -> int:
 
 def page_events(connection: Connection, where: EventFilter) -> Page:
     """A page of ``list_events`` with the next page's cursor and the total the filter matches."""
-    total, estimated = count(connection, _events_counted(where), table="events", filtered=_filtered(where))
+    cap = paging.JOINED_COUNT_CAP if where.job_status else paging.COUNT_CAP  # the job state counts through a join
+    total, estimated = count(connection, _events_counted(where), table="events", filtered=_filtered(where), cap=cap)
     items = list_events(connection, replace(where, limit=where.limit + 1), common=estimated)
     more = len(items) > where.limit
     items = items[: where.limit]
