@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from casehooks.errors import BadFilter
 from casehooks.events import parse_object, stringify
@@ -96,6 +98,7 @@ def test_a_page_of_a_common_job_state_costs_the_same_however_many_events_hold_it
     if store.engine.dialect.name != "sqlite":
         pytest.skip("counts SQLite's own steps")
     monkeypatch.setattr(paging, "JOINED_COUNT_CAP", 20)
+    monkeypatch.setattr(paging, "COUNT_CAP", 20)
     where = EventFilter(limit=5, event_type="ADD_CASE_COMMENT", job_status="queued")
     ingest(store, 100)
     fewer, _ = page_steps(store, where)
@@ -105,6 +108,27 @@ def test_a_page_of_a_common_job_state_costs_the_same_however_many_events_hold_it
     with store.engine.connect() as connection:
         everything = [row["id"] for row in page_events(connection, EventFilter(limit=5)).items]
     assert newest == everything
+
+
+def test_a_state_past_the_total_s_cap_but_rare_among_the_events_is_read_through_its_jobs(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Dead jobs after an outage: more than the filtered total counts, few among the events. Walking the events
+    # newest first would look up a job for most of them; the jobs' status index reads only the dead ones.
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("counts SQLite's own steps")
+    monkeypatch.setattr(paging, "JOINED_COUNT_CAP", 5)
+    ingest(store, 400)
+    with store.engine.begin() as connection:
+        connection.execute(
+            text("UPDATE jobs SET status = 'dead' WHERE id IN (SELECT id FROM jobs ORDER BY id LIMIT 12)")
+        )
+    where = EventFilter(limit=5, job_status="dead")
+    steps, page = sqlite_steps(store, lambda connection: page_events(connection, where))
+    walked, _ = sqlite_steps(store, lambda connection: list_events(connection, replace(where, limit=6), common=True))
+    assert (page.total, page.total_estimated) == (5, True)
+    assert len(page.items) == 5
+    assert steps < walked / 2
 
 
 def test_both_ways_of_reading_a_job_state_give_the_same_events(store: Store) -> None:
