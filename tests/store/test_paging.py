@@ -90,13 +90,20 @@ def page_steps(store: Store, where: EventFilter) -> tuple[int, list[str]]:
     return steps, [row["id"] for row in page.items]
 
 
+@pytest.fixture
+def sqlite_store(store: Store) -> Store:
+    """The store, on SQLite only: the tests that take it count SQLite's own steps."""
+    if store.engine.dialect.name != "sqlite":
+        pytest.skip("counts SQLite's own steps")
+    return store
+
+
 def test_a_page_of_a_common_job_state_costs_the_same_however_many_events_hold_it(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Read through the jobs in the state, a page sorted every such event: 6.9 s at a million. Past the count's
     # cap (lowered here) the page walks the events newest first instead.
-    if store.engine.dialect.name != "sqlite":
-        pytest.skip("counts SQLite's own steps")
+    store = sqlite_store
     monkeypatch.setattr(paging, "JOINED_COUNT_CAP", 20)
     monkeypatch.setattr(paging, "COUNT_CAP", 20)
     where = EventFilter(limit=5, event_type="ADD_CASE_COMMENT", job_status="queued")
@@ -111,12 +118,11 @@ def test_a_page_of_a_common_job_state_costs_the_same_however_many_events_hold_it
 
 
 def test_a_state_past_the_total_s_cap_but_rare_among_the_events_is_read_through_its_jobs(
-    store: Store, monkeypatch: pytest.MonkeyPatch
+    sqlite_store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Dead jobs after an outage: more than the filtered total counts, few among the events. Walking the events
     # newest first would look up a job for most of them; the jobs' status index reads only the dead ones.
-    if store.engine.dialect.name != "sqlite":
-        pytest.skip("counts SQLite's own steps")
+    store = sqlite_store
     monkeypatch.setattr(paging, "JOINED_COUNT_CAP", 5)
     ingest(store, 400)
     with store.engine.begin() as connection:
