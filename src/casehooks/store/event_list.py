@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Connection, Integer, Select, String, column, literal, select, table
 
-from casehooks.store import paging
 from casehooks.store.column_types import UTCDateTime
 from casehooks.store.paging import Page, count, cursor_int, decode_cursor, encode_cursor
 
@@ -126,9 +125,10 @@ def event_cursor(cursor: str) -> int:
 
 def page_events(connection: Connection, where: EventFilter) -> Page:
     """A page of ``list_events`` with the next page's cursor and the total the filter matches."""
-    cap = paging.JOINED_COUNT_CAP if where.job_status else paging.COUNT_CAP  # the job state counts through a join
-    total, estimated = count(connection, _events_counted(where), table="events", filtered=_filtered(where), cap=cap)
-    common = estimated and where.job_status is not None and _common_state(connection, where.job_status)
+    counted = _events_counted(where)
+    joined = bool(where.job_status)  # the job state counts through the jobs
+    total, estimated = count(connection, counted, table="events", filtered=_filtered(where), joined=joined)
+    common = estimated and joined and _common_state(connection, str(where.job_status))
     items = list_events(connection, replace(where, limit=where.limit + 1), common=common)
     more = len(items) > where.limit
     items = items[: where.limit]

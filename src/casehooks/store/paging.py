@@ -88,11 +88,11 @@ def cursor_int(value: Any) -> int:
 
 
 def count(
-    connection: Connection, query: Select[Any], *, table: str, filtered: bool, cap: int | None = None
+    connection: Connection, query: Select[Any], *, table: str, filtered: bool, joined: bool = False
 ) -> tuple[int, bool]:
-    """How many rows ``query`` (without its order and limit) matches, exactly up to ``cap`` (``COUNT_CAP`` by
-    default): ``(total, estimated)``."""
-    cap = COUNT_CAP if cap is None else cap
+    """How many rows ``query`` (without its order and limit) matches, exactly up to ``COUNT_CAP`` (up to
+    ``JOINED_COUNT_CAP`` when ``joined``: each row counted is a lookup in another table): ``(total, estimated)``."""
+    cap = JOINED_COUNT_CAP if joined else COUNT_CAP
     bounded = query.order_by(None).limit(cap + 1).offset(None).subquery()
     exact = int(connection.execute(select(func.count()).select_from(bounded)).scalar_one())
     if exact <= cap:
