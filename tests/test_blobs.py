@@ -278,21 +278,58 @@ def test_unreachable_s3_endpoint_is_store_unavailable() -> None:
         BlobStore(store).get("a")
 
 
-def test_local_put_fsyncs_the_file_then_every_folder_up_to_the_root(tmp_path: Path) -> None:
+def recording(root: Path) -> tuple[BlobStore, list[str]]:
+    """A local store at ``root`` that records (and does) every fsync, by path."""
     synced: list[str] = []
 
     def recording_fsync(descriptor: int) -> None:
         synced.append(os.readlink(f"/proc/self/fd/{descriptor}"))
         os.fsync(descriptor)
 
+    return BlobStore.from_url(root.as_uri(), fsync=recording_fsync), synced
+
+
+def test_local_put_fsyncs_the_file_then_every_folder_up_to_the_root(tmp_path: Path) -> None:
     root = tmp_path / "blobs"
-    blobs = BlobStore.from_url(root.as_uri(), fsync=recording_fsync)
+    blobs, synced = recording(root)
     blobs.put("cases/1/attachment", [b"Jane Doe"])
 
     assert synced == [
         str(root / "cases" / "1" / "attachment"),
         str(root / "cases" / "1"),
         str(root / "cases"),
+        str(root),
+    ]
+
+
+def test_a_put_into_a_folder_made_durable_before_syncs_the_file_and_that_folder(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    blobs, synced = recording(root)
+    blobs.put("files/ab/first", [b"Jane Doe"])
+    synced.clear()
+
+    blobs.put("files/ab/second", [b"John Roe"])
+    assert synced == [str(root / "files" / "ab" / "second"), str(root / "files" / "ab")]
+
+    synced.clear()
+    blobs.put("files/cd/third", [b"Mary Major"])  # a new folder: its entry in files/ is synced too
+    assert synced == [str(root / "files" / "cd" / "third"), str(root / "files" / "cd"), str(root / "files")]
+
+
+def test_a_folder_removed_and_made_again_is_synced_up_to_the_root_again(tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    blobs, synced = recording(root)
+    blobs.put("files/ab/first", [b"Jane Doe"])
+    blobs.delete("files/ab/first")
+    (root / "files" / "ab").rmdir()
+    (root / "files").rmdir()  # an operator clears the folder while the receiver runs
+    synced.clear()
+
+    blobs.put("files/ab/second", [b"John Roe"])
+    assert synced == [
+        str(root / "files" / "ab" / "second"),
+        str(root / "files" / "ab"),
+        str(root / "files"),
         str(root),
     ]
 

@@ -58,6 +58,9 @@ class BlobStore:
         self._fsync = fsync
         # A local folder's root, whose files and folders a put syncs to disk; None for the other stores.
         self._root = Path(store.prefix) if isinstance(store, LocalStore) and store.prefix is not None else None
+        # Folders under the root whose own entry a put has synced to disk: a later put into one of them syncs the
+        # file and that folder only (two fsyncs, not one for every folder up to the root).
+        self._durable_folders: set[Path] = set()
 
     def __repr__(self) -> str:
         return f"BlobStore({self._store!r})"
@@ -87,10 +90,12 @@ class BlobStore:
         and an error, including one raised by ``chunks``, aborts the upload. Errors from ``chunks`` propagate
         unchanged. ``chunks`` is consumed in the caller's thread, so it may itself read from a blob store.
 
-        When ``put`` returns, the blob survives a power cut: a local file and every folder from it up to the
-        store's root are fsync'd; an S3 object exists once the upload completes.
+        When ``put`` returns, the blob survives a power cut: a local file, its folder and every folder above up
+        to the store's root are fsync'd (above the first one this store synced before and that still exists);
+        an S3 object exists once the upload completes.
         """
         _check_key(key)
+        durable = self._durable_folder(self._root, key) if self._root is not None else None
         source = iter(chunks)
         written = 0
         source_failed = False
@@ -112,22 +117,39 @@ class BlobStore:
             if source_failed:
                 raise
             raise _unavailable("write", key, exc) from exc
-        if self._root is not None:
-            self._sync(self._root, key)
+        if self._root is not None and durable is not None:
+            self._sync(self._root, key, durable)
         return written
 
-    def _sync(self, root: Path, key: str) -> None:
-        # LocalStore wrote a staging file and renamed it into place without fsync: sync the file's data, then
-        # each folder up to the root so the rename and any folder it created are on the disk too.
+    def _durable_folder(self, root: Path, key: str) -> Path:
+        """The nearest folder above ``key`` that exists and whose own entry a put of this store synced; else root.
+
+        Asked before the write: a folder that does not exist then is made by the write, and synced by it.
+        """
+        for folder in root.joinpath(*key.split("/")).parents:
+            if folder == root:
+                break
+            if folder in self._durable_folders:
+                if folder.is_dir():
+                    return folder
+                self._durable_folders.discard(folder)  # removed (by an operator) since: synced again below
+        return root
+
+    def _sync(self, root: Path, key: str, durable: Path) -> None:
+        # LocalStore wrote a staging file and renamed it into place without fsync: sync the file's data and its
+        # folder (the rename), then each folder above, up to one whose own entry is on the disk already.
         path = root.joinpath(*key.split("/"))
+        synced: list[Path] = []
         try:
             self._sync_path(path, os.O_RDONLY)
-            for folder in (path.parent, *path.parent.parents):
+            for folder in path.parents:
                 self._sync_path(folder, os.O_RDONLY | os.O_DIRECTORY)
-                if folder == root:
+                if folder in (durable, root):
                     break
+                synced.append(folder)  # its entry, in the folder above, is synced next
         except OSError as exc:
             raise _unavailable("sync", key, exc) from exc
+        self._durable_folders.update(synced)
 
     def _sync_path(self, path: Path, flags: int) -> None:
         descriptor = os.open(path, flags)

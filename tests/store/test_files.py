@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import os
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from casehooks.blobs import BlobStore
 from casehooks.events import Content
@@ -42,6 +44,25 @@ def test_a_small_file_stored_before_is_not_written_again(store: Store, tmp_path:
     again, nothing = files.store_content(Content(content.text))
     assert (again, nothing) == (first, None)
     assert synced == [] and sorted(files.blobs.list()) == objects
+
+
+@pytest.mark.parametrize(("size", "lookups"), [(10, 1), (HASH_FIRST_BYTES + 1, 1)])
+def test_a_new_file_is_looked_up_once(store: Store, tmp_path: object, size: int, lookups: int) -> None:
+    # A small file is looked up by its hash before it is written, a large one after: never both.
+    files, _ = counting_files(store, str(tmp_path))
+    statements: list[str] = []
+
+    def record(_connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "FROM blobs" in statement:
+            statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        outcome, row = files.store_content(Content(base64.b64encode(os.urandom(size)).decode()))
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+    assert outcome.status == "stored" and row is not None
+    assert len(statements) == lookups
 
 
 def test_a_large_file_streams_and_is_still_stored_once(store: Store, tmp_path: object) -> None:

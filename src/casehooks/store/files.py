@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, bindparam, select
 
 from casehooks.blobs import BlobStore
 from casehooks.crypto import DataKey, Keyring, WrappedKey
@@ -17,6 +17,10 @@ from casehooks.errors import NotFound
 from casehooks.events import Content
 from casehooks.store.mapping import FileOutcome
 from casehooks.store.tables import BlobRow, EventRow
+
+# Built once: building a statement costs more than running it (a lookup comes with every file).
+_EVENT_STORED = select(EventRow.seq).where(EventRow.id == bindparam("key"))
+_FILE_KNOWN = select(BlobRow.sha256).where(BlobRow.sha256 == bindparam("key"))
 
 # Files up to this size are decoded whole and hashed before they are written (larger ones stream).
 HASH_FIRST_BYTES = 1 << 20
@@ -50,7 +54,7 @@ class FileStore:
             sha256 = hashlib.sha256(data).hexdigest()
             if self._known(sha256):
                 return FileOutcome("stored", sha256, len(data)), None
-            return self.store_stream((data,))
+            return self._store_new((data,), looked_up=True)
         return self.store_stream(content.iter_bytes())
 
     @staticmethod
@@ -65,6 +69,11 @@ class FileStore:
         new file never overwrite each other); if the same content was stored before, the new object is removed
         and the known one is used. Returns the outcome and the ``blobs`` row to insert (None when already known).
         """
+        return self._store_new(chunks, looked_up=False)
+
+    def _store_new(self, chunks: Iterable[bytes], *, looked_up: bool) -> tuple[FileOutcome, dict[str, Any] | None]:
+        # ``looked_up``: the caller hashed the bytes and found no row an instant ago, so the lookup is not
+        # repeated (a file stored by another request meanwhile is caught at commit either way: one row wins).
         digest = hashlib.sha256()
         size = 0
 
@@ -80,7 +89,7 @@ class FileStore:
         key = f"files/{name[:2]}/{name}"
         self._blobs.put(key, data_key.encrypt_stream(hashed()))
         sha256 = digest.hexdigest()
-        if self._known(sha256):
+        if not looked_up and self._known(sha256):
             self._blobs.delete(key)
             return FileOutcome("stored", sha256, size), None
         # Wrapped again if the active master key changed while the file streamed in (a rotation by another
@@ -102,11 +111,11 @@ class FileStore:
 
     def event_stored(self, event_id: str) -> bool:
         with self._engine.connect() as connection:
-            return connection.execute(select(EventRow.seq).where(EventRow.id == event_id)).first() is not None
+            return connection.execute(_EVENT_STORED, {"key": event_id}).first() is not None
 
     def _known(self, sha256: str) -> bool:
         with self._engine.connect() as connection:
-            return connection.execute(select(BlobRow.sha256).where(BlobRow.sha256 == sha256)).first() is not None
+            return connection.execute(_FILE_KNOWN, {"key": sha256}).first() is not None
 
     def open(self, sha256: str, connection: Connection | None = None) -> Iterator[bytes]:
         """The decrypted bytes of a stored file, streamed."""
