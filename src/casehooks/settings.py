@@ -61,6 +61,9 @@ class Settings(BaseModel):
     document_allow_http: bool = False  # fetch document links over plain http (a test platform on loopback)
     # Large bodies: above this declared length a body is spooled to <data_dir>/spool and its files streamed out.
     stream_threshold_bytes: int = Field(default=4 * 1024 * 1024, ge=0)
+    # Attachment files up to this size are sealed into the database row, not the blob store (0: none are).
+    # At most 1 MiB: larger files always stream to the blob store.
+    inline_file_bytes: int = Field(default=64 * 1024, ge=0, le=1024 * 1024)
     # Console sign-in, sessions and tokens (docs/security.md).
     console_session_minutes: int = Field(default=480, gt=0)
     console_idle_minutes: int = Field(default=30, gt=0)

@@ -60,7 +60,7 @@ def test_a_local_blob_and_its_folders_are_synced_before_the_commit(tmp_path: Pat
             "--port",
             str(port),
         ],
-        env=casehooks_env(data, webhook_secret=SECRET),
+        env=casehooks_env(data, webhook_secret=SECRET, inline_file_bytes="0"),  # the file to the blob store
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -32,6 +32,8 @@ from tests.services import S3Server, TcpGate, capped_folder, remount
 pytestmark = [pytest.mark.acceptance, pytest.mark.integration]
 
 EVENTS = 150
+# Small files are kept in the database by default: here every file must meet the blob store.
+EVERY_FILE_TO_THE_BLOB_STORE = {"CASEHOOKS_INLINE_FILE_BYTES": "0"}
 
 
 @contextmanager
@@ -43,7 +45,8 @@ def cuttable_receiver(
         s3: S3Server = request.getfixturevalue("s3")
         gate = TcpGate(int(s3.endpoint.rsplit(":", 1)[1]))
         try:
-            with receiving(tmp_path, deployment, extra_env={"AWS_ENDPOINT_URL": gate.endpoint}) as receiver:
+            env = {"AWS_ENDPOINT_URL": gate.endpoint, **EVERY_FILE_TO_THE_BLOB_STORE}
+            with receiving(tmp_path, deployment, extra_env=env) as receiver:
                 yield receiver, gate.cut, gate.restore
         finally:
             gate.cut()
@@ -51,7 +54,13 @@ def cuttable_receiver(
     blobs = tmp_path / "blobs"
     with (
         capped_folder(blobs, 64 * 1024 * 1024),
-        receiving(tmp_path, deployment, blob_url=blobs.as_uri(), ready_min_free_bytes=str(1024 * 1024)) as receiver,
+        receiving(
+            tmp_path,
+            deployment,
+            blob_url=blobs.as_uri(),
+            ready_min_free_bytes=str(1024 * 1024),
+            extra_env=EVERY_FILE_TO_THE_BLOB_STORE,
+        ) as receiver,
     ):
         yield receiver, lambda: remount(blobs, writable=False), lambda: remount(blobs, writable=True)
 

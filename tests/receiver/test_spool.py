@@ -157,10 +157,12 @@ def test_spools_a_crash_left_behind_are_removed_at_start(tmp_path: Path) -> None
 
 
 def _rows(service: Service) -> dict[str, list[dict[str, Any]]]:
-    # What the two paths must agree on: all but sealed bytes, times, sequence numbers, object names, headers.
+    # What the two paths must agree on: all but sealed bytes, times, sequence numbers, object names, headers
+    # (where each file is kept is compared by ``_kept_where``).
     skip = {
         "seq",
         "object_key",
+        "content_sealed",
         "dek_id",
         "headers_dek_id",
         "master_key_id",
@@ -201,12 +203,14 @@ def _bodies() -> list[bytes]:
 def test_the_streaming_and_in_memory_paths_store_the_same_rows(tmp_path: Path) -> None:
     bodies = _bodies()
     results = []
+    kept: list[dict[str, str]] = []
     for name, threshold in (("memory", 10**9), ("stream", 0)):
         service = _service(tmp_path / name, threshold)
         try:
             with serve_in_thread(service.app) as url:
                 answers = [_post(f"{url}/webhooks/carevalidate", body) for body in bodies]
             results.append(([(a.status_code, a.json().get("status")) for a in answers], _rows(service)))
+            kept.append(_kept_where(service))
             assert _spools(service) == []
         finally:
             service.store.close()
@@ -214,6 +218,8 @@ def test_the_streaming_and_in_memory_paths_store_the_same_rows(tmp_path: Path) -
     assert stream_answers == memory_answers
     assert stream_rows == memory_rows
     assert len(stream_rows["blobs"]) == 7  # seven distinct files, empty and tiny among them
+    assert kept[0] == kept[1]
+    assert sorted(kept[0].values()).count("row") == 2  # the empty and the tiny file: the others pass 64 KiB
 
 
 def test_a_spool_holds_no_plaintext_and_cannot_be_read_once_removed(tmp_path: Path) -> None:
@@ -239,7 +245,14 @@ def _objects(service: Service) -> set[str]:
 
 def _named_objects(service: Service) -> set[str]:
     with service.store.engine.connect() as connection:
-        return set(connection.execute(select(BlobRow.object_key)).scalars())
+        return set(connection.execute(select(BlobRow.object_key).where(BlobRow.object_key.is_not(None))).scalars())
+
+
+def _kept_where(service: Service) -> dict[str, str]:
+    """Where each file is kept: in its row (a small one) or in the blob store."""
+    with service.store.engine.connect() as connection:
+        found = connection.execute(select(BlobRow.sha256, BlobRow.object_key)).all()
+    return {row.sha256: "row" if row.object_key is None else "blob store" for row in found}
 
 
 def test_files_streamed_out_of_a_body_then_read_whole_leave_no_object_behind(served: tuple[Service, str]) -> None:

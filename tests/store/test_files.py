@@ -4,22 +4,26 @@ from __future__ import annotations
 
 import base64
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event
 
 from casehooks.blobs import BlobStore
+from casehooks.errors import StoreUnavailable
 from casehooks.events import Content
 from casehooks.store import Store
 from casehooks.store.engine import writer
-from casehooks.store.files import HASH_FIRST_BYTES, FileStore
+from casehooks.store.files import HASH_FIRST_BYTES, INLINE_FILE_BYTES, FileStore
 from casehooks.store.ingest import insert_blob
 
 pytestmark = pytest.mark.integration
 
 
-def counting_files(store: Store, tmp_path_folder: str) -> tuple[FileStore, list[int]]:
+def counting_files(
+    store: Store, tmp_path_folder: str, inline_bytes: int = INLINE_FILE_BYTES
+) -> tuple[FileStore, list[int]]:
     """The store's files written to a folder whose every fsync is counted (and done)."""
     synced: list[int] = []
 
@@ -28,7 +32,14 @@ def counting_files(store: Store, tmp_path_folder: str) -> tuple[FileStore, list[
         os.fsync(descriptor)
 
     blobs = BlobStore.from_url(f"file://{tmp_path_folder}/blobs", fsync=fsync)
-    return FileStore(store.engine, blobs, store.vault.keyring, store.clock), synced
+    return FileStore(store.engine, blobs, store.vault.keyring, store.clock, inline_bytes=inline_bytes), synced
+
+
+def inserted(store: Store, row: dict[str, Any] | None) -> dict[str, Any]:
+    assert row is not None
+    with writer(store.engine).begin() as connection:
+        insert_blob(connection, row)
+    return row
 
 
 @pytest.mark.parametrize("size", [10, 200_000])
@@ -36,14 +47,52 @@ def test_a_small_file_stored_before_is_not_written_again(store: Store, tmp_path:
     files, synced = counting_files(store, str(tmp_path))
     content = Content(base64.b64encode(os.urandom(size)).decode())
     first, row = files.store_content(content)
-    assert row is not None and synced  # a new file: written and made durable
-    with writer(store.engine).begin() as connection:
-        insert_blob(connection, row)
+    inserted(store, row)
     objects = sorted(files.blobs.list())
     synced.clear()
     again, nothing = files.store_content(Content(content.text))
     assert (again, nothing) == (first, None)
     assert synced == [] and sorted(files.blobs.list()) == objects
+
+
+@pytest.mark.parametrize("size", [0, 10, INLINE_FILE_BYTES])
+def test_a_file_within_the_inline_limit_is_sealed_into_its_row(store: Store, tmp_path: object, size: int) -> None:
+    files, synced = counting_files(store, str(tmp_path))
+    data = b"Jane Doe, DOB 1980-01-01 " + os.urandom(size)
+    data = data[:size]
+    outcome, row = files.store_content(Content(base64.b64encode(data).decode()))
+    row = inserted(store, row)
+    assert row["object_key"] is None and row["content_sealed"] is not None
+    assert synced == [] and list(files.blobs.list()) == []  # nothing written outside the database
+    assert size < 8 or data[:8] not in row["content_sealed"]  # sealed, not plain
+    assert (outcome.size, b"".join(files.open(str(outcome.sha256)))) == (size, data)
+
+
+@pytest.mark.parametrize("inline_bytes", [0, INLINE_FILE_BYTES])
+def test_a_file_past_the_inline_limit_goes_to_the_blob_store(store: Store, tmp_path: object, inline_bytes: int) -> None:
+    files, synced = counting_files(store, str(tmp_path), inline_bytes=inline_bytes)
+    data = os.urandom(inline_bytes + 1)
+    outcome, row = files.store_content(Content(base64.b64encode(data).decode()))
+    row = inserted(store, row)
+    assert row["content_sealed"] is None and list(files.blobs.list()) == [row["object_key"]]
+    assert synced  # made durable before the row can name it
+    assert b"".join(files.open(str(outcome.sha256))) == data
+
+
+def test_a_streamed_file_that_ends_within_the_limit_is_sealed_into_its_row(store: Store, tmp_path: object) -> None:
+    # The path of a spooled body: the size is known only when the stream ends.
+    files, _ = counting_files(store, str(tmp_path))
+    chunks = [os.urandom(1000) for _ in range(INLINE_FILE_BYTES // 1000)]
+    outcome, row = files.store_stream(iter(chunks))
+    row = inserted(store, row)
+    assert row["object_key"] is None and list(files.blobs.list()) == []
+    assert b"".join(files.open(str(outcome.sha256))) == b"".join(chunks)
+
+    longer = [*chunks, b"x" * 1000]
+    outcome, row = files.store_stream(iter(longer))
+    row = inserted(store, row)
+    assert row["content_sealed"] is None and len(list(files.blobs.list())) == 1
+    assert b"".join(files.open(str(outcome.sha256))) == b"".join(longer)
 
 
 @pytest.mark.parametrize(("size", "lookups"), [(10, 1), (HASH_FIRST_BYTES + 1, 1)])
@@ -69,9 +118,19 @@ def test_a_large_file_streams_and_is_still_stored_once(store: Store, tmp_path: o
     files, _ = counting_files(store, str(tmp_path))
     content = Content(base64.b64encode(os.urandom(HASH_FIRST_BYTES + 1)).decode())
     first, row = files.store_content(content)
-    assert row is not None
-    with writer(store.engine).begin() as connection:
-        insert_blob(connection, row)
+    inserted(store, row)
     again, nothing = files.store_content(Content(content.text))
     assert (again.sha256, nothing) == (first.sha256, None)
     assert len(list(files.blobs.list("files/"))) == 1
+
+
+def test_a_small_file_needs_no_blob_store_and_a_larger_one_is_refused_without_it(store: Store, tmp_path: Path) -> None:
+    root = tmp_path / "blobs"
+    files = FileStore(store.engine, BlobStore.from_url(root.as_uri()), store.vault.keyring, store.clock)
+    if root.is_dir():
+        root.rmdir()
+    root.write_bytes(b"not a folder")  # the blob store's folder is gone: nothing can be written there
+    small, row = files.store_content(Content(base64.b64encode(b"Jane Doe's scan").decode()))
+    assert small.status == "stored" and row is not None and row["object_key"] is None
+    with pytest.raises(StoreUnavailable):
+        files.store_content(Content(base64.b64encode(os.urandom(INLINE_FILE_BYTES + 1)).decode()))

@@ -166,7 +166,7 @@ def prepare_spooled(
 
     def store_stream(chunks: Iterator[bytes]) -> _Stored:
         outcome, row = store.files.store_stream(chunks)
-        if row is not None:
+        if row is not None and row["object_key"] is not None:  # a small file is in its row: nothing written yet
             fresh.append(row["object_key"])
         return outcome, row
 

@@ -27,7 +27,7 @@ from casehooks.settings import Settings
 from casehooks.store import registry, request_headers
 from casehooks.store.database import holds_sealed_data, open_database
 from casehooks.store.engine import answers_within, dispose, writer
-from casehooks.store.files import FileStore, StoredFile
+from casehooks.store.files import INLINE_FILE_BYTES, FileStore, StoredFile
 from casehooks.store.ingest import FILE_MARKER, Prepared, commit_event, prepare
 from casehooks.store.keys import LiveKeyring, Reload
 from casehooks.store.location import (
@@ -99,6 +99,7 @@ class Store:
         quarantine_cap: int = 1 << 30,
         quarantine_max_rows: int | None = None,
         quarantine_header_bytes: int = DEFAULT_HEADER_BYTES,
+        inline_file_bytes: int = INLINE_FILE_BYTES,
     ) -> None:
         self.engine = engine
         self.blobs = blobs
@@ -106,7 +107,7 @@ class Store:
         if not isinstance(keyring, LiveKeyring):
             keyring = LiveKeyring(engine, keyring)
         self.vault = Vault(engine, keyring, clock)
-        self.files = FileStore(engine, blobs, keyring, clock)
+        self.files = FileStore(engine, blobs, keyring, clock, inline_bytes=inline_file_bytes)
         self.quarantine_cap = quarantine_cap
         self.quarantine_max_rows = quarantine_max_rows
         self.quarantine_header_bytes = quarantine_header_bytes
@@ -141,6 +142,7 @@ class Store:
             quarantine_cap=settings.quarantine_body_cap_bytes,
             quarantine_max_rows=settings.quarantine_max_rows,
             quarantine_header_bytes=settings.quarantine_header_bytes,
+            inline_file_bytes=settings.inline_file_bytes,
         )
 
     def start_writer(self, on_commit: Callable[[int], None] | None = None) -> BatchWriter:

@@ -175,13 +175,15 @@ class TimelineCountRow(Base):
 
 
 class BlobRow(Base):
-    """An encrypted file in the blob store, addressed by the sha256 of its plaintext (stored once)."""
+    """An encrypted file, addressed by the sha256 of its plaintext (stored once): in the blob store under
+    ``object_key``, or, when small, sealed here in ``content_sealed`` (store/files.py)."""
 
     __tablename__ = "blobs"
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
-    object_key: Mapped[str] = mapped_column(String(200))
+    object_key: Mapped[str | None] = mapped_column(String(200))
+    content_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     master_key_id: Mapped[str] = mapped_column(String(64), index=True)
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(Stamp)
