@@ -104,6 +104,33 @@ def test_kept_body_refers_to_the_file_instead_of_repeating_it(store: Store) -> N
     assert len(sealed) < 10_000
 
 
+def kept_body(store: Store, event_id: str) -> Any:
+    with store.engine.connect() as connection:
+        row = connection.execute(select(EventRow).where(EventRow.id == event_id)).one()
+    return orjson.loads(store.vault.open(row.dek_id, row.body_sealed, f"events:{event_id}".encode()))
+
+
+@pytest.mark.parametrize("key", ["comment", "comments"])
+def test_the_kept_body_is_the_one_received_with_only_stored_files_replaced(store: Store, key: str) -> None:
+    wire = comment_event()
+    payload = wire["payload"]
+    comment = payload.pop("comment")
+    files = [attachment_event(content)["payload"]["attachment"] for content in (b"%PDF first", b"%PDF second")]
+    linked = {**attachment_event("https://files.example/scan.pdf")["payload"]["attachment"], "id": "link-1"}
+    comment["attachments"] = [{**files[0], "id": "file-1"}, linked, {**files[1], "id": "file-2"}]
+    comment["createdAt"] = "2025-09-04T12:00:00+00:00"  # read as a time, kept as written
+    comment["clinicNote"] = {"score": 1.5, "tags": ["a", "é"]}  # undocumented, kept as it came
+    payload[key] = comment
+
+    ingest(store, wire)
+
+    expected = orjson.loads(orjson.dumps(wire))
+    for index, content in ((0, b"%PDF first"), (2, b"%PDF second")):
+        reference = "casehooks:file:" + hashlib.sha256(content).hexdigest()
+        expected["payload"][key]["attachments"][index]["content"] = reference
+    assert kept_body(store, payload["activity"]["id"]) == expected
+
+
 def test_invalid_base64_is_metadata_only(store: Store) -> None:
     wire = attachment_event("base64 data")
     assert ingest(store, wire) is True
