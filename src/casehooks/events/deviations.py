@@ -94,29 +94,61 @@ def _undocumented_key(key: str, value: Any) -> str:
     return f"{describe(value)} under a key of {len(key)} characters"
 
 
+@dataclass(frozen=True, slots=True)
+class _Field:
+    """A documented field of a model, as the walk needs it: worked out once per model class."""
+
+    name: str
+    key: str  # the key it is read under
+    documented_key: str  # the key the documentation names (differs for a renamed field)
+    doc: Doc
+    # Whether a present, non-null value can deviate by itself (an undocumented field, a UUID, an enum, base64).
+    checked: bool
+
+
+_PLANS: dict[type[BaseModel], tuple[_Field, ...]] = {}
+
+
+def _plan(model_class: type[BaseModel]) -> tuple[_Field, ...]:
+    plan = _PLANS.get(model_class)
+    if plan is None:
+        documented_keys: dict[str, str] = getattr(model_class, "documented_keys", {})
+        fields = []
+        for name, field in model_class.model_fields.items():
+            doc = next((m for m in field.metadata if isinstance(m, Doc)), None)
+            if doc is None:
+                continue
+            key = field.alias or name
+            checked = not doc.documented or doc.enum is not None or doc.wire_type in _VALUE_CHECKED
+            fields.append(_Field(name, key, documented_keys.get(key, key), doc, checked))
+        plan = _PLANS[model_class] = tuple(fields)
+    return plan
+
+
+_VALUE_CHECKED = frozenset({"string<UUID>", "string<base64>"})
+
+
 def _walk(model: BaseModel, raw: dict[str, Any], path: str, found: list[Deviation], *, report_extras: bool) -> None:
-    documented_keys: dict[str, str] = getattr(type(model), "documented_keys", {})
-    for name, field in type(model).model_fields.items():
-        key = field.alias or name
-        doc = next((m for m in field.metadata if isinstance(m, Doc)), None)
-        if doc is None:
-            continue
-        documented_key = documented_keys.get(key, key)
-        if documented_key not in raw and key in raw and documented_key != key:
-            found.append(Deviation(f"{path}.{documented_key}", DeviationKind.RENAMED, documented_key, key))
-        elif documented_key in raw:
-            key = documented_key
-        here = f"{path}.{key}"
+    for field in _plan(type(model)):
+        key = field.key
+        documented_key = field.documented_key
+        if documented_key != key:
+            if documented_key not in raw and key in raw:
+                found.append(Deviation(f"{path}.{documented_key}", DeviationKind.RENAMED, documented_key, key))
+            elif documented_key in raw:
+                key = documented_key
         if key not in raw:
-            if doc.documented and not doc.optional:
-                found.append(Deviation(here, DeviationKind.MISSING, doc.wire_type, "absent"))
+            if field.doc.documented and not field.doc.optional:
+                found.append(Deviation(f"{path}.{key}", DeviationKind.MISSING, field.doc.wire_type, "absent"))
             continue
         value = raw[key]
-        parsed = getattr(model, name)
-        _check_value(doc, value, here, found, parsed)
-        _descend(parsed, value, here, found)
-    if report_extras:
-        for index, (key, value) in enumerate((model.model_extra or {}).items(), start=1):
+        if value is None or field.checked:
+            parsed = getattr(model, field.name)
+            _check_value(field.doc, value, f"{path}.{key}", found, parsed)
+        if isinstance(value, dict | list):
+            _descend(getattr(model, field.name), value, f"{path}.{key}", found)
+    if report_extras and model.model_extra:
+        for index, (key, value) in enumerate(model.model_extra.items(), start=1):
             here = f"{path}.<undocumented key {index}>"
             if is_url_field(key) and isinstance(value, str) and value.lower().startswith(("http://", "https://")):
                 found.append(Deviation(here, DeviationKind.DOCUMENT_URL, "not in the attribute list", "a download URL"))
