@@ -7,6 +7,7 @@ order converge and a thin mention never erases what a full one said.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, field, replace
@@ -147,13 +148,19 @@ def _check_columns(mapped: EventRows) -> None:
 
 
 def _check_row(row: SealedRow | Mention) -> None:
-    table = table_of(_ALL_MODELS[row.table])
+    lengths = _lengths(row.table)
     for name, value in row.columns.items():
-        length = getattr(table.c[name].type, "length", None)
         if isinstance(value, str):
-            _check_value(f"{row.table}.{name}", value, length)
+            _check_value(f"{row.table}.{name}", value, lengths[name])
     if isinstance(row, Mention):
-        _check_value(f"{row.table}.id", row.key, getattr(table.c.id.type, "length", None))
+        _check_value(f"{row.table}.id", row.key, lengths["id"])
+
+
+@functools.cache
+def _lengths(table_name: str) -> dict[str, int | None]:
+    """Each column's length limit (None: none), read once per table."""
+    table = table_of(_ALL_MODELS[table_name])
+    return {column.key: getattr(column.type, "length", None) for column in table.columns}
 
 
 def _fits(row: SealedRow | Mention) -> bool:

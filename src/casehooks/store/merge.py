@@ -57,18 +57,32 @@ def stamps_for(mention: Mention) -> dict[str, str | None]:
 def merge(mention: Mention, details: dict[str, Any], stamps: dict[str, str | None]) -> Merged:
     """Merge ``mention`` into a stored row's opened ``details`` and ``stamps`` (a name without a stamp was
     never set)."""
+    stamp = stamp_of(mention.rank)
+    read: dict[str, datetime] = {}  # a row's fields mostly share a few stamps: each is read once
+
+    def outranked(name: str) -> bool:
+        if name not in stamps:
+            return True
+        held = stamps[name]
+        if mention.rank is None or held is None:
+            return _outranks(mention.rank, held)
+        when = read.get(held)
+        if when is None:
+            when = read[held] = datetime.fromisoformat(held)
+        return mention.rank >= when
+
     new_stamps = dict(stamps)
     changed: dict[str, Any] = {}
     new_details = dict(details)
     for name, value in mention.columns.items():
-        if name not in stamps or _outranks(mention.rank, stamps[name]):
+        if outranked(name):
             changed[name] = value
-            new_stamps[name] = stamp_of(mention.rank)
+            new_stamps[name] = stamp
     for key, value in mention.details.items():
         name = f"details.{key}"
-        if name not in stamps or _outranks(mention.rank, stamps[name]):
+        if outranked(name):
             new_details[key] = value
-            new_stamps[name] = stamp_of(mention.rank)
+            new_stamps[name] = stamp
     return Merged(changed, new_details, new_stamps)
 
 
