@@ -111,11 +111,15 @@ def kept_body(store: Store, event_id: str) -> Any:
 
 
 @pytest.mark.parametrize("key", ["comment", "comments"])
-def test_the_kept_body_is_the_one_received_with_only_stored_files_replaced(store: Store, key: str) -> None:
+@pytest.mark.parametrize("padding", [0, 300_000])  # a small body is read again, a large one dumped: both so
+def test_the_kept_body_is_the_one_received_with_only_stored_files_replaced(
+    store: Store, key: str, padding: int
+) -> None:
     wire = comment_event()
     payload = wire["payload"]
     comment = payload.pop("comment")
-    files = [attachment_event(content)["payload"]["attachment"] for content in (b"%PDF first", b"%PDF second")]
+    contents = (b"%PDF first" + b"1" * padding, b"%PDF second")
+    files = [attachment_event(content)["payload"]["attachment"] for content in contents]
     linked = {**attachment_event("https://files.example/scan.pdf")["payload"]["attachment"], "id": "link-1"}
     comment["attachments"] = [{**files[0], "id": "file-1"}, linked, {**files[1], "id": "file-2"}]
     comment["createdAt"] = "2025-09-04T12:00:00+00:00"  # read as a time, kept as written
@@ -125,7 +129,7 @@ def test_the_kept_body_is_the_one_received_with_only_stored_files_replaced(store
     ingest(store, wire)
 
     expected = orjson.loads(orjson.dumps(wire))
-    for index, content in ((0, b"%PDF first"), (2, b"%PDF second")):
+    for index, content in ((0, contents[0]), (2, contents[1])):
         reference = "casehooks:file:" + hashlib.sha256(content).hexdigest()
         expected["payload"][key]["attachments"][index]["content"] = reference
     assert kept_body(store, payload["activity"]["id"]) == expected
