@@ -67,6 +67,7 @@ def worker(
     drain: Annotated[bool, typer.Option(help="Run the jobs due now, then exit.")] = False,
 ) -> None:
     """Run a handler worker alone (beside receivers that were started with the same settings)."""
+    from casehooks.heap import settle
     from casehooks.receiver.asgi import load_receiver
     from casehooks.receiver.documents import document_policy
     from casehooks.receiver.handlers import Receiver
@@ -88,6 +89,7 @@ def worker(
         documents=document_policy(settings),
         lease=timedelta(seconds=settings.job_lease_seconds),
     )
+    settle()
 
     async def main() -> None:
         if drain:

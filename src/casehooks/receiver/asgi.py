@@ -9,6 +9,7 @@ import sys
 from starlette.applications import Starlette
 
 from casehooks.errors import ConfigurationError
+from casehooks.heap import settle
 from casehooks.logs import configure_logging
 from casehooks.receiver.handlers import Receiver
 from casehooks.receiver.service import build_service
@@ -38,4 +39,6 @@ def create_app() -> Starlette:
     receiver = load_receiver(spec) if spec else None
     settings = receiver.settings if receiver else Settings()
     configure_logging(settings.log_level)
-    return build_service(settings, receiver).app
+    app = build_service(settings, receiver).app
+    settle()  # what serving keeps for good is built: out of the collector's way from now on
+    return app
