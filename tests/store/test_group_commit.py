@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from casehooks.crypto import Keyring
 from casehooks.events import parse_event, stringify
@@ -21,7 +21,8 @@ from casehooks.store import Store
 from casehooks.store.engine import writer
 from casehooks.store.group_commit import commit_batch
 from casehooks.store.ingest import MERGED_MODELS, Prepared
-from casehooks.store.tables import Base
+from casehooks.store.tables import AttachmentRow, Base, BlobRow
+from tests.receiver.events import attachment_event, body_of
 
 NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
 KEY = Keyring.generate_entry()
@@ -158,3 +159,18 @@ def test_the_fixture_makes_cases_and_people_recur() -> None:
     bodies = [json.loads(body) for body in events(1, 60)]
     case_ids = [body["payload"]["case"]["id"] for body in bodies if body.get("payload", {}).get("case")]
     assert len(set(case_ids)) <= 3 < len(case_ids)
+
+
+def test_the_same_small_file_twice_in_one_batch_is_one_row_both_events_read(stores: Callable[[str], Store]) -> None:
+    # A file kept in its row is not looked up before the commit: two events carrying it in one batch offer
+    # two rows, and the commit keeps one.
+    store = stores("batch")
+    content = b"%PDF the same small scan"
+    batch = prepared(store, [body_of(attachment_event(content)) for _ in range(2)])
+    with writer(store.engine).begin() as connection:
+        assert commit_batch(connection, batch, NOW) == [True, True]
+    with store.engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(BlobRow)).scalar_one() == 1
+        shas = connection.execute(select(AttachmentRow.blob_sha256)).scalars().all()
+    assert len(shas) == 2 and len(set(shas)) == 1
+    assert b"".join(store.files.open(shas[0])) == content

@@ -59,7 +59,8 @@ class FileStore:
         return self._blobs
 
     def store_content(self, content: Content) -> tuple[FileOutcome, dict[str, Any] | None]:
-        """Store base64 ``content``; returns what became of it and the ``blobs`` row to insert (None if known).
+        """Store base64 ``content``; returns what became of it and the ``blobs`` row to insert (None if known;
+        a small file's row is offered even then, and the commit keeps the first).
 
         One pass, a slice at a time: each decoded slice is hashed and encrypted into a freshly named object, so
         memory stays at one slice whatever the file's size. A file stored before is kept once.
@@ -67,13 +68,19 @@ class FileStore:
         if not content.is_base64():
             return FileOutcome("pending" if content.is_url else "invalid"), None
         if self.hashed_first(content):
-            # A small file is hashed before anything is written: one stored before (the same document attached
-            # again, a redelivery under a new id) costs a lookup, not a write, two fsyncs and a delete.
             data = b"".join(content.iter_bytes())
+            if len(data) <= self._inline_bytes:
+                # Kept in its row: nothing is written outside the database, so nothing is looked up first. A
+                # file stored before is one more row offered to the commit, which keeps the first (on conflict,
+                # nothing): a lookup would cost more than the sealing it saves.
+                return self._store_new((data,), look_up=False)
+            # A file for the blob store is hashed before anything is written: one stored before (the same
+            # document attached again, a redelivery under a new id) costs a lookup, not a write, two fsyncs and
+            # a delete.
             sha256 = hashlib.sha256(data).hexdigest()
             if self._known(sha256):
                 return FileOutcome("stored", sha256, len(data)), None
-            return self._store_new((data,), looked_up=True)
+            return self._store_new((data,), look_up=False)
         return self.store_stream(content.iter_bytes())
 
     @staticmethod
@@ -89,11 +96,12 @@ class FileStore:
         and the known one is used. A file that ends within ``inline_bytes`` is sealed into its row instead.
         Returns the outcome and the ``blobs`` row to insert (None when already known).
         """
-        return self._store_new(chunks, looked_up=False)
+        return self._store_new(chunks, look_up=True)
 
-    def _store_new(self, chunks: Iterable[bytes], *, looked_up: bool) -> tuple[FileOutcome, dict[str, Any] | None]:
-        # ``looked_up``: the caller hashed the bytes and found no row an instant ago, so the lookup is not
-        # repeated (a file stored by another request meanwhile is caught at commit either way: one row wins).
+    def _store_new(self, chunks: Iterable[bytes], *, look_up: bool) -> tuple[FileOutcome, dict[str, Any] | None]:
+        # ``look_up``: once hashed, ask whether the file is stored already. Not when the caller asked an instant
+        # ago, nor for a small file kept in its row (a file stored by another request meanwhile is caught at
+        # commit either way: the first row wins).
         digest = hashlib.sha256()
         size = 0
 
@@ -116,7 +124,7 @@ class FileStore:
             key = f"files/{name[:2]}/{name}"
             self._blobs.put(key, data_key.encrypt_stream(hashed(itertools.chain(head, source))))
         sha256 = digest.hexdigest()
-        if not looked_up and self._known(sha256):
+        if look_up and self._known(sha256):
             if key is not None:
                 self._blobs.delete(key)
             return FileOutcome("stored", sha256, size), None
