@@ -107,9 +107,12 @@ class _Field:
 
 
 _PLANS: dict[type[BaseModel], tuple[_Field, ...]] = {}
+# The wire types whose values are checked beyond null (besides enums and undocumented fields).
+_VALUE_CHECKED = frozenset({"string<UUID>", "string<base64>"})
 
 
 def _plan(model_class: type[BaseModel]) -> tuple[_Field, ...]:
+    """The documented fields of ``model_class``, worked out on its first event and kept."""
     plan = _PLANS.get(model_class)
     if plan is None:
         documented_keys: dict[str, str] = getattr(model_class, "documented_keys", {})
@@ -123,9 +126,6 @@ def _plan(model_class: type[BaseModel]) -> tuple[_Field, ...]:
             fields.append(_Field(name, key, documented_keys.get(key, key), doc, checked))
         plan = _PLANS[model_class] = tuple(fields)
     return plan
-
-
-_VALUE_CHECKED = frozenset({"string<UUID>", "string<base64>"})
 
 
 def _walk(model: BaseModel, raw: dict[str, Any], path: str, found: list[Deviation], *, report_extras: bool) -> None:
