@@ -37,7 +37,8 @@ INLINE_FILE_BYTES = 64 * 1024
 
 
 class FileStore:
-    """Puts attachment files into the blob store, encrypted with a data key of their own."""
+    """Stores attachment files, each encrypted with a data key of its own: a small one in its ``blobs`` row, a
+    larger one in the blob store."""
 
     def __init__(
         self,
@@ -186,7 +187,7 @@ def _read_up_to(source: Iterator[bytes], limit: int) -> tuple[list[bytes], bool]
 
 
 class StoredFile(Content):
-    """Content of an attachment whose file is in the blob store: read from there, decrypted, when asked."""
+    """Content of an attachment whose file is stored (in its row or the blob store): read, decrypted, when asked."""
 
     __slots__ = ("_opener", "_size")
 
