@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -119,6 +119,23 @@ def test_list_of_folder_prefix_returns_its_keys(blobs: BlobStore) -> None:
 def test_list_of_unknown_prefix_is_empty(blobs: BlobStore) -> None:
     blobs.put("a", [b"1"])
     assert list(blobs.list("nothing/here")) == []
+
+
+def test_entries_give_each_blob_its_size_and_when_it_was_written(blobs: BlobStore) -> None:
+    before = datetime.now(UTC) - timedelta(seconds=5)  # the store's clock may trail ours a little
+    blobs.put("files/ab/one", [b"12345"])
+    blobs.put("files/cd/two", [b"1", b"23"])
+    entries = sorted(blobs.entries("files/"), key=lambda entry: entry.key)
+    assert [(entry.key, entry.size) for entry in entries] == [("files/ab/one", 5), ("files/cd/two", 3)]
+    assert all(before <= entry.modified <= datetime.now(UTC) + timedelta(seconds=5) for entry in entries)
+
+
+def test_a_local_listing_leaves_out_names_no_put_writes(tmp_path: Path) -> None:
+    blobs = BlobStore.from_url((tmp_path / "blobs").as_uri())
+    blobs.put("files/ab/kept", [b"1"])
+    (tmp_path / "blobs" / "files" / "ab" / "by-hand#x").write_bytes(b"not a blob")
+    (tmp_path / "blobs" / "files" / "ab" / "staging#2").write_bytes(b"a put under way")
+    assert list(blobs.list("files/")) == ["files/ab/kept"]
 
 
 @pytest.mark.parametrize("key", ["", "a//b", "../etc/passwd", "a/./b", "a/", "/a", "file#1", "a\nb"])

@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
@@ -40,6 +41,7 @@ _READ_CHUNK_SIZE = 1024 * 1024
 _PROBE_KEY = "casehooks-readiness-probe"
 _PROBE_TIMEOUT = "2s"
 _KEY_SEGMENT = re.compile(r"[^/#\x00-\x1f\x7f]+")
+_STAGING = re.compile(r"[^/#]+#[0-9]+")
 
 
 class BlobStore:
@@ -222,20 +224,56 @@ class BlobStore:
 
     def list(self, prefix: str = "") -> Iterator[str]:
         """Keys that start with ``prefix`` (plain string prefix), in no particular order."""
+        return (entry.key for entry in self.entries(prefix))
+
+    def entries(self, prefix: str = "") -> Iterator[BlobEntry]:
+        """The blobs whose keys start with ``prefix``, with their sizes and times, in no particular order."""
         folder = prefix.rpartition("/")[0]
         if folder:
             _check_key(folder)
-        return self._list(folder, prefix)
+        return self._entries(folder, prefix)
 
-    def _list(self, folder: str, prefix: str) -> Iterator[str]:
+    def _entries(self, folder: str, prefix: str) -> Iterator[BlobEntry]:
         try:
             # obstore matches prefixes by whole segments, so list the enclosing folder and filter.
             for batch in obstore.list(self._store, folder or None):
                 for meta in batch:
-                    if meta["path"].startswith(prefix):
-                        yield meta["path"]
+                    # A name no put writes (put there by hand, e.g. ``name#x``) is not a blob of this store.
+                    if meta["path"].startswith(prefix) and _valid_key(meta["path"]):
+                        yield BlobEntry(meta["path"], meta["size"], meta["last_modified"])
         except _STORE_ERRORS as exc:
             raise _unavailable("list", prefix, exc) from exc
+
+    def remove_partials(self, folder: str, before: datetime) -> int:
+        """Remove the staging files of local puts a crash cut short under ``folder``, last written before
+        ``before``; how many. Listing never shows them (nor does any other store keep them: an S3 upload that
+        never completed is the bucket's to expire)."""
+        if self._root is None:
+            return 0
+        _check_key(folder)
+        removed = 0
+        cutoff = before.timestamp()
+        for path in self._root.joinpath(*folder.split("/")).rglob("*#*"):
+            if _STAGING.fullmatch(path.name) is None:
+                continue
+            try:
+                if path.is_file() and path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue  # renamed into place, or removed, meanwhile
+            except OSError as exc:
+                raise _unavailable("remove", folder, exc) from exc
+        return removed
+
+
+@dataclass(frozen=True, slots=True)
+class BlobEntry:
+    """A stored blob as a listing tells it: its key, its size in bytes and when it was last written."""
+
+    key: str
+    size: int
+    modified: datetime
 
 
 def _local_store(host: str, path: str) -> LocalStore:
@@ -261,8 +299,12 @@ def _s3_store(bucket: str, prefix: str, *, probe: bool = False) -> S3Store:
     )
 
 
+def _valid_key(key: str) -> bool:
+    return all(_KEY_SEGMENT.fullmatch(segment) and segment not in (".", "..") for segment in key.split("/"))
+
+
 def _check_key(key: str) -> None:
-    if not all(_KEY_SEGMENT.fullmatch(segment) and segment not in (".", "..") for segment in key.split("/")):
+    if not _valid_key(key):
         raise ValueError(f"invalid blob key {key!r}: use non-empty '/'-separated segments without '#'")
 
 

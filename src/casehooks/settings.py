@@ -64,6 +64,10 @@ class Settings(BaseModel):
     # Attachment files up to this size are sealed into the database row, not the blob store (0: none are).
     # At most 1 MiB: larger files always stream to the blob store.
     inline_file_bytes: int = Field(default=64 * 1024, ge=0, le=1024 * 1024)
+    # Files no row names (store/file_sweep.py): ``serve`` removes them this often (0: never), once they are older
+    # than the grace (at least five minutes: an object is written a moment before its row commits).
+    file_sweep_seconds: float = Field(default=6 * 3600.0, ge=0)
+    file_sweep_grace_seconds: float = Field(default=3600.0, ge=300)
     # Console sign-in, sessions and tokens (docs/security.md).
     console_session_minutes: int = Field(default=480, gt=0)
     console_idle_minutes: int = Field(default=30, gt=0)

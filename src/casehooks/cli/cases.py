@@ -1,8 +1,8 @@
-"""``casehooks cases list|show|timeline`` and ``casehooks attachments get``."""
+"""``casehooks cases list|show|timeline`` and ``casehooks attachments get|sweep``."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +15,7 @@ from casehooks.cli.common import AsFlag, opened_store
 from casehooks.cli.output import emit_page, print_json
 from casehooks.errors import BadFilter, InvalidCursor, NotFound
 from casehooks.events.enums import CaseStatus
+from casehooks.store.file_sweep import DEFAULT_GRACE, sweep_files
 from casehooks.store.reads import CaseFilter, attachment, page_cases
 
 cases_app = typer.Typer(help="Cases as the latest snapshots tell them, with their timelines.", no_args_is_help=True)
@@ -190,3 +191,25 @@ def get_command(
                 file.write(chunk)
                 written += len(chunk)
     typer.echo(f"wrote {written} bytes to {output}")
+
+
+@attachments_app.command("sweep")
+def sweep_command(
+    grace_seconds: Annotated[
+        float, typer.Option("--grace-seconds", min=300, help="Only files last written longer ago than this.")
+    ] = DEFAULT_GRACE.total_seconds(),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count what would be removed; remove nothing.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove files in the blob store that no stored file names (left by crashes and lost commits)."""
+    with opened_store() as store:
+        report = sweep_files(store.engine, store.files.blobs, grace=timedelta(seconds=grace_seconds), dry_run=dry_run)
+    if as_json:
+        print_json(report.as_dict())
+        return
+    verb = "would remove" if dry_run else "removed"
+    typer.echo(
+        f"listed {report.listed} file(s); {verb} {report.unreferenced} no stored file names "
+        f"({report.unreferenced_bytes} bytes) and {report.partials} partial upload(s); "
+        f"{report.young} too recent to judge"
+    )

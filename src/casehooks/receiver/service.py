@@ -22,6 +22,7 @@ from casehooks.receiver.intake import Intake
 from casehooks.receiver.metrics import Metrics
 from casehooks.receiver.readiness import Readiness
 from casehooks.receiver.spool import SpoolPolicy
+from casehooks.receiver.sweeper import sweep_periodically
 from casehooks.receiver.worker import Worker
 from casehooks.settings import Settings
 from casehooks.signing import Authenticator, StaticHeader
@@ -91,12 +92,22 @@ def build_service(settings: Settings, receiver: Receiver | None = None, *, run_w
     async def lifespan() -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run(stop)) if worker else None
+        sweeping = (
+            asyncio.create_task(
+                sweep_periodically(
+                    store, settings.file_sweep_seconds, timedelta(seconds=settings.file_sweep_grace_seconds), stop
+                )
+            )
+            if settings.file_sweep_seconds
+            else None
+        )
         try:
             yield
         finally:
             stop.set()
-            if task is not None:
-                await task
+            for running in (task, sweeping):
+                if running is not None:
+                    await running
             if worker is not None:
                 worker.close()
             store.close()

@@ -182,7 +182,7 @@ class BlobRow(Base):
 
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
     size: Mapped[int] = mapped_column(BigInteger)
-    object_key: Mapped[str | None] = mapped_column(String(200))
+    object_key: Mapped[str | None] = mapped_column(String(200), index=True)  # the sweep asks by it
     content_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     master_key_id: Mapped[str] = mapped_column(String(64), index=True)
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary)
