@@ -11,7 +11,8 @@ from datetime import datetime
 
 from sqlalchemy import Connection, and_, exists, select
 
-from casehooks.store.tables import EventRow, JobAttemptRow, JobRow, QuarantineRow
+from casehooks.store.event_list import EventFilter, matching_ids
+from casehooks.store.tables import JobAttemptRow, JobRow, QuarantineRow
 
 
 def _describe(selection: object) -> str:
@@ -36,6 +37,10 @@ class EventSelection:
     def describe(self) -> str:
         return _describe(self)
 
+    def as_filter(self) -> EventFilter:
+        """The events list's filter that matches the same events."""
+        return EventFilter(event_type=self.event_type, job_status=self.job_status, since=self.since, until=self.until)
+
 
 @dataclass(frozen=True, slots=True)
 class HeldSelection:
@@ -59,16 +64,7 @@ class DeadSelection:
 
 
 def matching_events(connection: Connection, selection: EventSelection) -> list[str]:
-    query = select(EventRow.id).order_by(EventRow.seq)
-    if selection.event_type:
-        query = query.where(EventRow.event_type == selection.event_type)
-    if selection.since:
-        query = query.where(EventRow.received_at >= selection.since)
-    if selection.until:
-        query = query.where(EventRow.received_at < selection.until)
-    if selection.job_status:
-        query = query.where(exists().where(JobRow.event_id == EventRow.id, JobRow.status == selection.job_status))
-    return [str(event_id) for event_id in connection.execute(query).scalars()]
+    return matching_ids(connection, selection.as_filter())
 
 
 def matching_held(connection: Connection, selection: HeldSelection) -> list[str]:

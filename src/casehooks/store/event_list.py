@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Connection, Integer, Select, String, column, literal, select, table
+from sqlalchemy import JSON, BigInteger, Connection, Integer, Select, String, column, exists, literal, select, table
 
 from casehooks.store.column_types import UTCDateTime
 from casehooks.store.paging import Page, count, cursor_int, decode_cursor, encode_cursor
@@ -87,6 +87,16 @@ def _by_event(query: Select[Any], where: EventFilter) -> Select[Any]:
     if where.until:
         query = query.where(events.received_at < where.until)
     return query
+
+
+def matching_ids(connection: Connection, where: EventFilter) -> list[str]:
+    """The id of every event ``where`` matches, oldest first, its page bounds and limit aside (a bulk action's
+    selection)."""
+    events, jobs = EVENTS.c, JOBS.c
+    query: Select[Any] = select(events.id).order_by(events.seq)
+    if where.job_status:
+        query = query.where(exists().where(jobs.event_id == events.id, jobs.status == where.job_status))
+    return [str(event_id) for event_id in connection.execute(_by_event(query, where)).scalars()]
 
 
 def _filtered(where: EventFilter) -> bool:
