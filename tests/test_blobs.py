@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -128,6 +129,16 @@ def test_entries_give_each_blob_its_size_and_when_it_was_written(blobs: BlobStor
     entries = sorted(blobs.entries("files/"), key=lambda entry: entry.key)
     assert [(entry.key, entry.size) for entry in entries] == [("files/ab/one", 5), ("files/cd/two", 3)]
     assert all(before <= entry.modified <= datetime.now(UTC) + timedelta(seconds=5) for entry in entries)
+
+
+def test_a_new_local_store_folder_is_owner_only_under_a_permissive_umask(tmp_path: Path) -> None:
+    before = os.umask(0o022)  # what an app embedding the receiver may run with
+    try:
+        blobs = BlobStore.from_url((tmp_path / "blobs").as_uri())
+        blobs.put("files/ab/one", [b"sealed"])
+    finally:
+        os.umask(before)
+    assert stat.S_IMODE((tmp_path / "blobs").stat().st_mode) == 0o700
 
 
 def test_a_local_listing_leaves_out_names_no_put_writes(tmp_path: Path) -> None:

@@ -279,6 +279,9 @@ class BlobEntry:
 def _local_store(host: str, path: str) -> LocalStore:
     if host not in ("", "localhost") or not os.path.isabs(path):
         raise ConfigurationError("a file blob store URL needs an absolute path: file:///abs/folder")
+    # Owner-only whatever the process's umask (the command line sets 077; an app embedding the receiver may
+    # not): the files under it are patient data, sealed or not.
+    os.makedirs(path, mode=0o700, exist_ok=True)
     return LocalStore(path, mkdir=True)
 
 
