@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine, bindparam, select
@@ -40,14 +40,7 @@ class SweepReport:
     dry_run: bool = False
 
     def as_dict(self) -> dict[str, int | bool]:
-        return {
-            "listed": self.listed,
-            "unreferenced": self.unreferenced,
-            "unreferenced_bytes": self.unreferenced_bytes,
-            "young": self.young,
-            "partials": self.partials,
-            "dry_run": self.dry_run,
-        }
+        return asdict(self)
 
 
 def sweep_files(
