@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 
+from casehooks.crypto import Keyring
+from casehooks.receiver.metrics import Metrics
+from casehooks.receiver.sweeper import sweep_periodically
+from casehooks.settings import Settings
+from casehooks.store import Store
 from tests.conftest import SEED_PHI
 from tests.processes import run_cli, start_server, wait_for
 from tests.receiver.events import attachment_event, signed
+from tests.services import PostgresCluster
 
 pytestmark = pytest.mark.acceptance
 
@@ -58,6 +66,9 @@ def test_serve_sweeps_the_objects_of_lost_rows_and_keeps_every_file_a_row_names(
 
         wait_for(lambda: len(objects(root)) == 1, timeout=120)
         assert planted not in objects(root)
+        metrics = httpx.get(f"{server.url}/metrics").text
+        assert f"casehooks_files_swept_total {float(len(written))}" in metrics  # the planted one and the race's
+        assert "casehooks_file_sweeps_failed_total 0.0" in metrics
         for event in events:
             out = tmp_path / f"{event['payload']['activity']['id']}.bin"
             run_cli(server.env, "attachments", "get", event["payload"]["attachment"]["id"], "-o", str(out))
@@ -88,3 +99,27 @@ def test_serve_with_the_sweep_off_keeps_an_old_unnamed_object(tmp_path: Path) ->
     finally:
         server.stop()
     assert "files_swept" not in server.output()
+
+
+def test_a_sweep_the_database_cuts_short_is_counted_and_tried_again(tmp_path: Path, postgres: PostgresCluster) -> None:
+    url = postgres.create_database()
+    store = Store.open(Settings(data_dir=tmp_path / "data", database_url=url, master_key=Keyring.generate_entry()))
+    metrics = Metrics()
+    store.files.blobs.put("files/ff/" + "f" * 32, [b"sealed bytes of a lost row"])
+    postgres.drop_database(url)  # every connection of the store is cut, and the database is gone
+
+    async def sweep_until_two_failures() -> None:
+        stop = asyncio.Event()
+        sweeping = asyncio.create_task(sweep_periodically(store, metrics, 0.05, timedelta(hours=1), stop))
+        while (metrics.registry.get_sample_value("casehooks_file_sweeps_failed_total") or 0) < 2:
+            assert not sweeping.done()
+            await asyncio.sleep(0.05)
+        stop.set()
+        await asyncio.wait_for(sweeping, 60)
+
+    try:
+        asyncio.run(asyncio.wait_for(sweep_until_two_failures(), 120))
+    finally:
+        store.close()
+    assert metrics.registry.get_sample_value("casehooks_files_swept_total") == 0
+    assert store.files.blobs.exists("files/ff/" + "f" * 32)

@@ -84,6 +84,15 @@ class Metrics:
         self.handler_runs = Counter(
             "casehooks_handler_runs", "Handler runs by outcome", ["outcome"], registry=self.registry
         )
+        self.files_swept = Counter(
+            "casehooks_files_swept", "Blob-store files no row named, removed by the sweep", registry=self.registry
+        )
+        self.files_swept_bytes = Counter(
+            "casehooks_files_swept_bytes", "Bytes of the files the sweep removed", registry=self.registry
+        )
+        self.file_sweeps_failed = Counter(
+            "casehooks_file_sweeps_failed", "Sweeps the blob store or database cut short", registry=self.registry
+        )
         self.ingest_seconds = Histogram(
             "casehooks_ingest_seconds",
             "Time from the end of the body to the committed answer",

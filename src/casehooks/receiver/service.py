@@ -95,7 +95,11 @@ def build_service(settings: Settings, receiver: Receiver | None = None, *, run_w
         sweeping = (
             asyncio.create_task(
                 sweep_periodically(
-                    store, settings.file_sweep_seconds, timedelta(seconds=settings.file_sweep_grace_seconds), stop
+                    store,
+                    metrics,
+                    settings.file_sweep_seconds,
+                    timedelta(seconds=settings.file_sweep_grace_seconds),
+                    stop,
                 )
             )
             if settings.file_sweep_seconds

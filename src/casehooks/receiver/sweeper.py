@@ -11,14 +11,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from casehooks.errors import StoreUnavailable
 from casehooks.logs import get_logger
+from casehooks.receiver.metrics import Metrics
 from casehooks.store import Store
 from casehooks.store.file_sweep import sweep_files
 
 log = get_logger("casehooks.receiver")
 
 
-async def sweep_periodically(store: Store, every: float, grace: timedelta, stop: asyncio.Event) -> None:
-    """Sweep every ``every`` seconds until ``stop`` is set; a sweep that fails is logged and tried again later."""
+async def sweep_periodically(
+    store: Store, metrics: Metrics, every: float, grace: timedelta, stop: asyncio.Event
+) -> None:
+    """Sweep every ``every`` seconds until ``stop`` is set; a sweep that fails is logged, counted and tried again
+    later."""
     while True:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), every)
@@ -30,7 +34,10 @@ async def sweep_periodically(store: Store, every: float, grace: timedelta, stop:
             )
         except (StoreUnavailable, SQLAlchemyError) as exc:
             log.warning("files_sweep_failed", error=type(exc).__name__)
+            metrics.file_sweeps_failed.inc()
             continue
+        metrics.files_swept.inc(report.unreferenced)
+        metrics.files_swept_bytes.inc(report.unreferenced_bytes)
         if report.unreferenced or report.partials:
             log.info("files_swept", **report.as_dict())
         else:
