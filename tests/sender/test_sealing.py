@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -73,3 +74,14 @@ def test_a_secret_swapped_between_endpoints_does_not_sign(tmp_path: Path, sink: 
         (attempt,) = api.get(f"/endpoints/{second}/attempts").json()
         assert attempt["responseExcerpt"] == "endpoint secret does not open"
     assert len(sink.received) == 1
+
+
+def test_the_key_folder_is_made_owner_only_under_a_permissive_umask(tmp_path: Path) -> None:
+    folder = tmp_path / "sandbox"
+    before = os.umask(0o022)  # an app embedding the sandbox may run with it
+    try:
+        sandbox_keyring(None, folder)
+    finally:
+        os.umask(before)
+    assert folder.stat().st_mode & 0o777 == 0o700
+    assert (folder / "sandbox.key").stat().st_mode & 0o777 == 0o600

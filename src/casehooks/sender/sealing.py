@@ -53,7 +53,7 @@ def sandbox_keyring(master_key: str | None, data_dir: Path) -> Keyring:
         return Keyring.parse(master_key)
     path = data_dir / "sandbox.key"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # owner-only whatever the umask
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
